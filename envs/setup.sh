@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Set up bnstudy on a fresh machine: system libraries for the PDF, then a
+# virtual environment in .venv/ with every Python package pinned by
+# envs/requirements.txt. Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# WeasyPrint renders the PDF through Pango; fonts make the text legible.
+need=()
+ldconfig -p | grep -q libpango-1.0.so.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "setup: installing system packages: ${need[*]}"
+    apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3.11}
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv with $python"
+    "$python" -m venv .venv
+fi
+# torch==2.13.0 comes from the local CPU wheel folder that pip is configured
+# with (find-links); an unpinned torch would pull gigabytes of CUDA packages.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r envs/requirements.txt 2> >(grep -v "is ignored: it is neither" >&2)
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . 2> >(grep -v "is ignored: it is neither" >&2)
+echo "setup: .venv ready ($(.venv/bin/python -c 'import torch, snakemake; print("torch", torch.__version__, "snakemake", snakemake.__version__)'))"
