@@ -44,3 +44,17 @@ def write_json(path: str | os.PathLike, obj) -> None:
 
 def write_csv(path: str | os.PathLike, df: pd.DataFrame) -> None:
     atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
+
+
+def log_to(path: str | os.PathLike) -> None:
+    """Send this process's ``logging`` records (INFO and up) to the job's log file."""
+    import logging
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        filename=str(path),
+        filemode="w",
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )

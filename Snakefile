@@ -1,0 +1,24 @@
+# bnstudy: how to tune networks that use Batch Normalization (STUDY.md).
+# Reads like a table of contents; helpers live in workflow/rules/common.smk.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/collect.smk"
+include: "workflow/rules/plots.smk"
+include: "workflow/rules/claims.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        rules.render_report.output,
+        rules.judge_claims.output,
+    default_target: True

@@ -1,0 +1,64 @@
+"""A family's grid, expanded into one row per configuration with a stable, readable id.
+
+The id is the configuration's grid values as ``key~value`` path segments in
+sorted key order — the same layout as Snakemake's ``Paramspace`` — e.g.
+``act~tanh/bn~pre/depth~3``. It depends only on that configuration's own
+grid values, so editing one value of a grid changes exactly the ids that
+carry it, and Snakemake reruns exactly those jobs.
+
+>>> block = {"dataset": "poly2", "model": "mlp",
+...          "grid": {"depth": [1, 2], "bn": ["none", "pre"]}, "fixed": {"lr": 0.03}}
+>>> table = expand_family("depth", block)
+>>> list(table["config_id"])
+['bn~none/depth~1', 'bn~none/depth~2', 'bn~pre/depth~1', 'bn~pre/depth~2']
+>>> {k: family_configs("depth", block)[0][k] for k in ("lr", "act", "bn")}
+{'lr': 0.03, 'act': 'tanh', 'bn': 'none'}
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pandas as pd
+
+from bnstudy.config import TrainConfig
+
+
+def format_value(value) -> str:
+    """A grid value as it appears in an id: ``0.03`` → ``0.03``, ``True`` → ``true``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def config_id(values: dict) -> str:
+    return "/".join(f"{key}~{format_value(values[key])}" for key in sorted(values))
+
+
+def family_configs(name: str, block: dict) -> list[dict]:
+    """The resolved configurations of one family block, in id order.
+
+    Each is ``TrainConfig`` defaults, overridden by the block's ``dataset``,
+    ``model`` and ``fixed`` values, overridden by one row of the crossed grid;
+    plus ``family`` and ``config_id``. Values stay plain Python types.
+    """
+    grid = block.get("grid") or {}
+    keys = sorted(grid)
+    base = {**TrainConfig().to_dict(), "dataset": block["dataset"], "model": block["model"]}
+    base.update(block.get("fixed") or {})
+    configs = []
+    for combo in itertools.product(*(grid[k] for k in keys)):
+        values = dict(zip(keys, combo, strict=True))
+        resolved = TrainConfig.from_dict({**base, **values}).to_dict()
+        configs.append({"family": name, "config_id": config_id(values), **resolved})
+    return sorted(configs, key=lambda c: c["config_id"])
+
+
+def expand_family(name: str, block: dict) -> pd.DataFrame:
+    """One row per configuration: ``family, config_id`` and every training parameter."""
+    return pd.DataFrame(family_configs(name, block))
+
+
+def expand_study(config: dict) -> dict[str, list[dict]]:
+    """Every family of the config, in config order → its list of configurations."""
+    return {name: family_configs(name, block) for name, block in config["families"].items()}

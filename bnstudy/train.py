@@ -1,0 +1,266 @@
+"""The trainer: one configuration, several seeds, everything STUDY.md §3 asks to record.
+
+Each seed changes only the initial weights (``torch.manual_seed``) and the
+shuffling (its own ``torch.Generator``); the data and its split are fixed by
+the dataset. Recorded per seed and epoch (metric names in ``bnstudy.summary``):
+train and test loss, test accuracy for classification, the learning rate,
+per-layer gradient norms (mean over the epoch's steps) and wall time; at the
+end, each BN layer's gap between its running statistics and the true
+statistics of its input over the full training set, and for ReLU models the
+fraction of dead hidden units.
+
+A seed whose loss turns non-finite, or grows past ``diverge_factor`` times its
+first batch's loss, stops there and is recorded as ``diverged`` — never as a
+crash and never as a number to plot.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import platform
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+import torch
+from torch import nn
+
+from bnstudy import io
+from bnstudy.config import TrainConfig
+from bnstudy.models import activation_layers, bn_layers, linear_layers, make_mlp
+
+log = logging.getLogger("bnstudy.train")
+
+
+@dataclass
+class SeedRun:
+    """What one seed produced: tidy metric rows and per-epoch wall times."""
+
+    seed: int
+    rows: list[tuple[int, int, str, float]] = field(default_factory=list)
+    times: list[tuple[int, int, float]] = field(default_factory=list)
+    diverged: bool = False
+
+    def add(self, epoch: int, metric: str, value: float) -> None:
+        self.rows.append((self.seed, epoch, metric, float(value)))
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def batch_slices(n: int, batch_size: int, has_bn: bool) -> tuple[list[slice], bool]:
+    """Cut ``n`` shuffled samples into batches, never leaving BN a batch of one.
+
+    A trailing batch of a single sample cannot be normalized in training mode,
+    so for BN models it is merged into the batch before it. Returns the
+    slices and whether a merge happened (the caller logs it).
+
+    >>> batch_slices(7, 3, has_bn=True)
+    ([slice(0, 3, None), slice(3, 7, None)], True)
+    >>> batch_slices(7, 3, has_bn=False)
+    ([slice(0, 3, None), slice(3, 6, None), slice(6, 7, None)], False)
+    """
+    starts = list(range(0, n, batch_size))
+    slices = [slice(s, min(s + batch_size, n)) for s in starts]
+    merged = False
+    if has_bn and len(slices) > 1 and slices[-1].stop - slices[-1].start == 1:
+        slices[-2:] = [slice(slices[-2].start, n)]
+        merged = True
+    return slices, merged
+
+
+def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr)
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; allowed: sgd, adam")
+
+
+def build_model(cfg: TrainConfig, data: dict) -> nn.Module:
+    n_in = data["x_train"].shape[1]
+    n_out = data.get("n_classes", 1) if data["task"] == "classification" else 1
+    return make_mlp(n_in, n_out, cfg.depth, cfg.width, cfg.act, cfg.bn, cfg.init)
+
+
+def _loss_fn(task: str) -> nn.Module:
+    return nn.CrossEntropyLoss() if task == "classification" else nn.MSELoss()
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str) -> dict[str, float]:
+    """Loss (and accuracy) of the whole set in eval mode, without autograd."""
+    model.eval()
+    out = model(x)
+    result = {"loss": _loss_fn(task)(out, y).item()}
+    if task == "classification":
+        result["acc"] = (out.argmax(1) == y).float().mean().item()
+    return result
+
+
+@torch.no_grad()
+def end_of_training_probes(model: nn.Module, x_train: torch.Tensor, act: str) -> dict[str, float]:
+    """BN running-statistics gaps and the dead-ReLU fraction, on the full training set.
+
+    The true population statistics of each BN layer's input are those of the
+    trained network's activations over all training samples (eval mode, so BN
+    layers before it use their running statistics, as at inference).
+    """
+    model.eval()
+    captured: dict[nn.Module, torch.Tensor] = {}
+    hooks = []
+    bns = bn_layers(model)
+    for m in bns:
+        hooks.append(m.register_forward_hook(lambda mod, inp, out: captured.__setitem__(mod, inp[0])))
+    relus = activation_layers(model, nn.ReLU) if act == "relu" else []
+    for m in relus:
+        hooks.append(m.register_forward_hook(lambda mod, inp, out: captured.__setitem__(mod, out)))
+    try:
+        model(x_train)
+    finally:
+        for h in hooks:
+            h.remove()
+    probes: dict[str, float] = {}
+    for j, m in enumerate(bns, start=1):
+        z = captured[m]  # (n, C) input of this BN layer
+        # PyTorch keeps the unbiased variance in running_var; compare like with like.
+        probes[f"bn_mean_gap.{j}"] = (m.running_mean - z.mean(0)).abs().mean().item()
+        probes[f"bn_var_gap.{j}"] = (m.running_var - z.var(0, unbiased=True)).abs().mean().item()
+    if relus:
+        dead = torch.cat([(captured[m] == 0).all(0) for m in relus])  # (units,)
+        probes["dead_frac"] = dead.float().mean().item()
+    return probes
+
+
+def train_seed(cfg: TrainConfig, data: dict, seed: int, device: torch.device) -> SeedRun:
+    """Train one seed of ``cfg`` on ``data``; never raises on divergence."""
+    run = SeedRun(seed)
+    task = data["task"]
+    x_train, y_train = data["x_train"].to(device), data["y_train"].to(device)
+    x_test, y_test = data["x_test"].to(device), data["y_test"].to(device)
+
+    torch.manual_seed(seed)
+    model = build_model(cfg, data).to(device)
+    shuffle = torch.Generator().manual_seed(seed)
+    optimizer = make_optimizer(cfg, model.parameters())
+    loss_fn = _loss_fn(task)
+    linears = linear_layers(model)
+    has_bn = bool(bn_layers(model))
+
+    n = x_train.shape[0]
+    first_loss = None
+    last_epoch = 0
+    for epoch in range(1, cfg.epochs + 1):
+        start = time.perf_counter()
+        lr = optimizer.param_groups[0]["lr"]
+        perm = torch.randperm(n, generator=shuffle).to(device)
+        slices, merged = batch_slices(n, cfg.batch_size, has_bn)
+        if merged and epoch == 1:
+            log.info(
+                "seed %d: %d training samples in batches of %d leave a last batch of 1; "
+                "merged it into the previous batch so BN never normalizes a single sample",
+                seed, n, cfg.batch_size,
+            )
+        model.train()
+        loss_sum = torch.zeros((), device=device)
+        grad_sum = torch.zeros(len(linears), device=device)
+        for sl in slices:
+            idx = perm[sl]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x_train[idx]), y_train[idx])
+            value = loss.item()
+            if first_loss is None:
+                first_loss = value
+            if not math.isfinite(value) or value > cfg.diverge_factor * max(first_loss, 1e-12):
+                run.diverged = True
+                break
+            loss.backward()
+            grad_sum += torch.stack([lin.weight.grad.norm() for lin in linears])
+            optimizer.step()
+            loss_sum += loss.detach()
+        if not run.diverged:
+            test = evaluate(model, x_test, y_test, task)
+            run.diverged = not math.isfinite(test["loss"])
+        if run.diverged:
+            log.warning("seed %d diverged in epoch %d (lr %g); stopped this seed", seed, epoch, lr)
+            run.add(epoch, "diverged", 1.0)
+            return run
+        steps = len(slices)
+        run.add(epoch, "train_loss", loss_sum.item() / steps)
+        run.add(epoch, "test_loss", test["loss"])
+        if "acc" in test:
+            run.add(epoch, "test_acc", test["acc"])
+        run.add(epoch, "lr", lr)
+        for i, g in enumerate((grad_sum / steps).tolist(), start=1):
+            run.add(epoch, f"grad_norm.{i}", g)
+        run.times.append((seed, epoch, time.perf_counter() - start))
+        last_epoch = epoch
+    for name, value in end_of_training_probes(model, x_train, cfg.act).items():
+        run.add(last_epoch, name, value)
+    run.add(last_epoch, "diverged", 0.0)
+    return run
+
+
+def train_config(
+    cfg: TrainConfig, data: dict, seeds: list[int], device: str = "cpu"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train every seed of one configuration: (tidy metrics, per-epoch wall times)."""
+    dev = resolve_device(device)
+    runs = [train_seed(cfg, data, seed, dev) for seed in seeds]
+    metrics = pd.DataFrame(
+        [row for r in runs for row in r.rows], columns=["seed", "epoch", "metric", "value"]
+    )
+    timing = pd.DataFrame(
+        [t for r in runs for t in r.times], columns=["seed", "epoch", "seconds"]
+    )
+    return metrics, timing
+
+
+def library_versions() -> dict[str, str]:
+    import numpy
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "pandas": pd.__version__,
+    }
+
+
+def run_job(params: dict, data_path: str, outputs: dict[str, str], threads: int = 1) -> None:
+    """Entry point of the ``train_config`` rule: train, then write outputs atomically.
+
+    ``params`` is the job's own configuration: ``{"family": ..., "config_id": ...,
+    "config": {...}, "seeds": [...], "device": ...}``. ``outputs`` names the ``metrics``, ``timing`` and
+    ``resolved`` files.
+    """
+    from bnstudy.data import load_dataset
+
+    torch.set_num_threads(threads)
+    cfg = TrainConfig.from_dict(params["config"])
+    data = load_dataset(data_path)
+    if data["task"] != "regression" and cfg.model == "mlp" and data["x_train"].ndim > 2:
+        data = {**data, "x_train": data["x_train"].flatten(1), "x_test": data["x_test"].flatten(1)}
+    log.info("training %s with seeds %s", json.dumps(cfg.to_dict(), sort_keys=True), params["seeds"])
+    start = time.perf_counter()
+    metrics, timing = train_config(cfg, data, params["seeds"], params.get("device", "cpu"))
+    n_div = int(metrics.query("metric == 'diverged'")["value"].sum())
+    log.info(
+        "done in %.2f s: %d of %d seeds diverged",
+        time.perf_counter() - start, n_div, len(params["seeds"]),
+    )
+    resolved = {
+        **params,
+        "config": cfg.to_dict(),
+        "device_used": str(resolve_device(params.get("device", "cpu"))),
+        "threads": threads,
+        "versions": library_versions(),
+    }
+    io.write_csv(outputs["metrics"], metrics)
+    io.write_csv(outputs["timing"], timing)
+    io.write_json(outputs["resolved"], resolved)

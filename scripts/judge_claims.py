@@ -1,0 +1,10 @@
+"""Snakemake entry point of rule judge_claims."""
+
+from bnstudy.claims import judge_files
+from bnstudy.io import log_to
+
+log_to(snakemake.log[0])
+judge_files(
+    dict(zip(snakemake.params.families, snakemake.input.summaries, strict=True)),
+    snakemake.output.claims,
+)

@@ -1,0 +1,12 @@
+"""Snakemake entry point of rule plot_figure: one figure of one family."""
+
+from bnstudy.figures import plot_family
+from bnstudy.io import log_to
+
+log_to(snakemake.log[0])
+plot_family(
+    snakemake.wildcards.family,
+    snakemake.input.table,
+    snakemake.input.summary,
+    {snakemake.wildcards.figure: snakemake.output.svg},
+)

@@ -1,0 +1,14 @@
+"""Snakemake entry point of rule render_report."""
+
+from bnstudy.io import log_to
+from bnstudy.report import render_files
+
+log_to(snakemake.log[0])
+render_files(
+    study=snakemake.params.study,
+    claims_path=snakemake.input.claims,
+    summaries=dict(zip(snakemake.params.families, snakemake.input.summaries, strict=True)),
+    figures=snakemake.params.figures,
+    html_out=snakemake.output.html,
+    pdf_out=snakemake.output.pdf,
+)

@@ -1,0 +1,123 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bnstudy.config import ConfigError, TrainConfig, check_config
+from bnstudy.grid import config_id, expand_family
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+
+DEPTH = {
+    "dataset": "poly2",
+    "model": "mlp",
+    "grid": {"depth": [1, 2, 3, 4], "act": ["sigmoid", "tanh"], "bn": ["none", "pre", "post"]},
+    "fixed": {"lr": 0.03, "batch_size": 50, "epochs": 40},
+}
+
+
+def test_one_row_per_configuration_with_readable_ids():
+    table = expand_family("depth", DEPTH)
+    assert len(table) == 4 * 2 * 3
+    assert table["config_id"].is_unique
+    assert "act~tanh/bn~pre/depth~3" in set(table["config_id"])
+    row = table.set_index("config_id").loc["act~tanh/bn~pre/depth~3"]
+    assert (row["act"], row["bn"], row["depth"], row["lr"], row["epochs"]) == ("tanh", "pre", 3, 0.03, 40)
+
+
+def test_ids_are_stable_across_order_and_fixed_values():
+    reordered = copy.deepcopy(DEPTH)
+    reordered["grid"] = dict(reversed(list(DEPTH["grid"].items())))
+    reordered["grid"]["depth"] = [4, 3, 2, 1]
+    reordered["fixed"]["epochs"] = 5  # fixed values shape the job, not its id
+    assert sorted(expand_family("depth", DEPTH)["config_id"]) == sorted(
+        expand_family("depth", reordered)["config_id"]
+    )
+
+
+def test_changing_one_value_changes_exactly_its_ids():
+    lr_block = {"dataset": "poly2", "model": "mlp",
+                "grid": {"lr": [0.3, 0.1, 0.03], "depth": [3, 4], "bn": ["none", "pre"]}}
+    before = set(expand_family("lr", lr_block)["config_id"])
+    changed = copy.deepcopy(lr_block)
+    changed["grid"]["lr"] = [0.5, 0.1, 0.03]
+    after = set(expand_family("lr", changed)["config_id"])
+    assert before - after == {i for i in before if "lr~0.3/" in i or i.endswith("lr~0.3")}
+    assert len(before - after) == 4 and len(after - before) == 4
+    assert all("lr~0.5" in i for i in after - before)
+
+
+def test_config_id_format():
+    assert config_id({"lr": 0.0003, "bn": "pre", "nesterov": True}) == "bn~pre/lr~0.0003/nesterov~true"
+
+
+def test_schema_defaults_match_trainconfig_defaults():
+    schema = yaml.safe_load(open(SCHEMA))
+    props = schema["$defs"]["params"]["properties"]
+    defaults = TrainConfig().to_dict()
+    for key, spec in props.items():
+        assert "description" in spec, key
+        if "default" in spec:
+            assert spec["default"] == defaults[key], key
+    assert set(props) == set(defaults)
+
+
+def _config(**families):
+    return {"seeds": 2, "families": families or {"depth": copy.deepcopy(DEPTH)}}
+
+
+def test_valid_config_gets_defaults_and_expands():
+    cfg = _config()
+    study = check_config(cfg, SCHEMA)
+    assert cfg["device"] == "auto" and cfg["datasets"]["seed"] == 420
+    assert list(study) == ["depth"] and len(study["depth"]) == 24
+
+
+def test_shipped_configs_are_valid():
+    for name in ("config.yaml", "smoke.yaml"):
+        cfg = yaml.safe_load(open(ROOT / "config" / name))
+        study = check_config(cfg, SCHEMA)
+        assert {"depth", "lr"} <= set(study), name
+
+
+BAD = [
+    (("grid", "act"), ["tanh", "swish"], "families.depth.grid.act[1] = 'swish'", "sigmoid, tanh, relu"),
+    (("grid", "bn"), ["inside"], "families.depth.grid.bn[0] = 'inside'", "none, pre, post"),
+    (("fixed", "lr"), 0, "families.depth.fixed.lr = 0", "> 0"),
+    (("fixed", "lr"), -0.1, "families.depth.fixed.lr = -0.1", "> 0"),
+    (("fixed", "lr"), "fast", "families.depth.fixed.lr = 'fast'", "expected number"),
+    (("fixed", "batch_size"), 0, "families.depth.fixed.batch_size = 0", ">= 1"),
+    (("fixed", "batch_size"), 100000, "families.depth.fixed.batch_size = 100000", "1 … 700"),
+    (("fixed", "epochs"), 0, "families.depth.fixed.epochs = 0", ">= 1"),
+    (("fixed", "optimizer"), "rmsprop", "families.depth.fixed.optimizer = 'rmsprop'", "sgd, adam"),
+    (("grid", "depth"), [0, 1], "families.depth.grid.depth[0] = 0", ">= 1"),
+    (("grid", "depth"), [], "families.depth.grid.depth is empty", "at least one"),
+    (("grid", "depth"), [2, 2], "families.depth.grid.depth = [2, 2]", "twice"),
+    (("grid", "lrs"), [0.1], "families.depth.grid: unknown key 'lrs'", "allowed keys: act,"),
+    (("fixed", "depth"), 3, "families.depth: depth given both in grid and in fixed", "either"),
+]
+
+
+@pytest.mark.parametrize("where, value, names, allowed", BAD, ids=[b[2] for b in BAD])
+def test_bad_values_name_key_value_and_allowed(where, value, names, allowed):
+    cfg = _config()
+    cfg["families"]["depth"][where[0]][where[1]] = value
+    with pytest.raises(ConfigError) as err:
+        check_config(cfg, SCHEMA)
+    message = str(err.value)
+    assert names in message and allowed in message
+    assert "\n" not in message
+
+
+def test_bad_global_values():
+    for key, value, text in [("seeds", 0, "seeds = 0"), ("device", "tpu", "device = 'tpu'")]:
+        cfg = _config()
+        cfg[key] = value
+        with pytest.raises(ConfigError, match=text):
+            check_config(cfg, SCHEMA)
+    cfg = _config()
+    cfg["families"]["depth"]["dataset"] = "mnist"
+    with pytest.raises(ConfigError, match="poly2, linear"):
+        check_config(cfg, SCHEMA)

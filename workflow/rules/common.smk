@@ -1,0 +1,91 @@
+# Helpers shared by the rules: the validated study, wildcard constraints built
+# from the grids, and get_* input/params functions passed to rules by name.
+import os
+import re
+
+from snakemake.exceptions import WorkflowError
+
+from bnstudy.config import ConfigError, check_config
+from bnstudy.figures import FIGURES
+
+SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
+
+# Validate before any job starts: a bad value stops here, naming the key.
+try:
+    STUDY = check_config(config, SCHEMA)
+except ConfigError as err:
+    raise WorkflowError(f"invalid config: {err}") from None
+
+FAMILIES = list(STUDY)
+CONFIGS = {fam: {c["config_id"]: c for c in cfgs} for fam, cfgs in STUDY.items()}
+DATASETS = sorted({c["dataset"] for cfgs in STUDY.values() for c in cfgs})
+
+
+def _alternatives(values):
+    return "|".join(re.escape(str(v)) for v in sorted(values, key=len, reverse=True)) or "$^"
+
+
+wildcard_constraints:
+    family=_alternatives(FAMILIES),
+    config_id=_alternatives({cid for cfgs in CONFIGS.values() for cid in cfgs}),
+    dataset=_alternatives(DATASETS),
+    figure=_alternatives({name for names in FIGURES.values() for name in names}),
+
+
+def lib(*modules):
+    """Library modules a job imports, as inputs: editing them reruns that job."""
+    root = os.path.relpath(os.path.join(workflow.basedir, "bnstudy"))
+    return [os.path.join(root, f"{m}.py") for m in modules]
+
+
+def get_dataset_params(wildcards):
+    return {"name": wildcards.dataset, **config["datasets"]}
+
+
+def get_run_config(wildcards):
+    return CONFIGS[wildcards.family][wildcards.config_id]
+
+
+def get_dataset_file(wildcards):
+    return f"results/data/{get_run_config(wildcards)['dataset']}.pt"
+
+
+def get_run_params(wildcards):
+    """This configuration's own values only, so a change elsewhere never reruns it."""
+    cfg = dict(get_run_config(wildcards))
+    return {
+        "family": cfg.pop("family"),
+        "config_id": cfg.pop("config_id"),
+        "config": cfg,
+        "seeds": list(range(config["seeds"])),
+        "device": config["device"],
+    }
+
+
+def _family_runs(wildcards, name):
+    return [f"results/runs/{wildcards.family}/{cid}/{name}" for cid in CONFIGS[wildcards.family]]
+
+
+def get_family_metrics(wildcards):
+    return _family_runs(wildcards, "metrics.csv")
+
+
+def get_family_timings(wildcards):
+    return _family_runs(wildcards, "timing.csv")
+
+
+def get_family_resolved(wildcards):
+    return _family_runs(wildcards, "config.json")
+
+
+def get_family_figures(family):
+    return [f"results/figures/{family}/{name}.svg" for name in FIGURES.get(family, [])]
+
+
+def get_all_summaries():
+    """Every family's summary table, in config order (matching FAMILIES)."""
+    return [f"results/metrics/{fam}_summary.csv" for fam in FAMILIES]
+
+
+def get_all_figures():
+    return [path for fam in FAMILIES for path in get_family_figures(fam)]

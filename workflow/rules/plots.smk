@@ -1,0 +1,15 @@
+rule plot_figure:
+    input:
+        table=rules.collect_metrics.output.table,
+        summary=rules.collect_metrics.output.summary,
+        code=lib("figures", "stats", "io"),
+    output:
+        svg="results/figures/{family}/{figure}.svg",
+    log:
+        "logs/plot_figure/{family}/{figure}.log",
+    benchmark:
+        "results/benchmarks/plot_figure/{family}/{figure}.tsv"
+    conda:
+        "../../envs/bnstudy.yaml"
+    script:
+        "../../scripts/plot_figure.py"

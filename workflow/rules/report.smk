@@ -1,0 +1,23 @@
+rule render_report:
+    input:
+        summaries=get_all_summaries(),
+        claims=rules.judge_claims.output.claims,
+        figures=get_all_figures(),
+        template="report/report.html.j2",
+        css="report/style.css",
+        code=lib("report", "claims"),
+    output:
+        html="results/report/report.html",
+        pdf="results/report/report.pdf",
+    params:
+        families=FAMILIES,
+        figures={fam: get_family_figures(fam) for fam in FAMILIES},
+        study=config,
+    log:
+        "logs/render_report.log",
+    benchmark:
+        "results/benchmarks/render_report.tsv"
+    conda:
+        "../../envs/bnstudy.yaml"
+    script:
+        "../../scripts/render_report.py"

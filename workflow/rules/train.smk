@@ -1,0 +1,19 @@
+rule train_config:
+    input:
+        data=get_dataset_file,
+        code=lib("config", "data", "models", "train", "io"),
+    output:
+        metrics="results/runs/{family}/{config_id}/metrics.csv",
+        timing="results/runs/{family}/{config_id}/timing.csv",
+        resolved="results/runs/{family}/{config_id}/config.json",
+    params:
+        run=get_run_params,
+    log:
+        "logs/train_config/{family}/{config_id}.log",
+    benchmark:
+        "results/benchmarks/train_config/{family}/{config_id}.tsv"
+    threads: 1
+    conda:
+        "../../envs/bnstudy.yaml"
+    script:
+        "../../scripts/train_config.py"
