@@ -18,7 +18,7 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         rules.render_report.output,
         rules.judge_claims.output,
-    default_target: True

@@ -106,7 +106,8 @@ def describe_schema_error(error) -> str:
         return f"{where} is empty; {error.schema.get('description', '').strip()}"
     if kind == "type":
         expected = error.validator_value
-        return f"{where} = {value!r} has the wrong type; expected {expected} ({_allowed(error.schema)})"
+        allowed = _allowed(error.schema)
+        return f"{where} = {value!r} has the wrong type; expected {expected} ({allowed})"
     return f"{where} = {value!r} is not allowed; {_allowed(error.schema)}"
 
 
@@ -141,7 +142,10 @@ def check_config(config: dict, schema_path: str) -> dict[str, list[dict]]:
     n_train = round(config["datasets"]["train_fraction"] * config["datasets"]["n_samples"])
     for name, block in config["families"].items():
         grid, fixed = block.get("grid") or {}, block.get("fixed") or {}
-        for key, values in [*((k, v) for k, v in grid.items()), *((k, [v]) for k, v in fixed.items())]:
+        for key, values in [
+            *((k, v) for k, v in grid.items()),
+            *((k, [v]) for k, v in fixed.items()),
+        ]:
             where = f"families.{name}.{'grid' if key in grid else 'fixed'}.{key}"
             if key == "batch_size":
                 too_big = [v for v in values if v > n_train]

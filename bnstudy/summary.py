@@ -101,7 +101,7 @@ def summarize(tidy: pd.DataFrame) -> pd.DataFrame:
     """
     cfg_cols = config_columns(tidy)
     rows = []
-    for (cid, seed), one in tidy.groupby(["config_id", "seed"], sort=True):
+    for (_, seed), one in tidy.groupby(["config_id", "seed"], sort=True):
         curves = one.pivot_table(index="epoch", columns="metric", values="value", aggfunc="first")
         if "diverged" not in curves:
             curves["diverged"] = np.nan

@@ -11,14 +11,18 @@ from bnstudy.summary import TIDY_COLUMNS, summarize
 
 
 def read_run(metrics_path: str, timing_path: str, resolved_path: str) -> pd.DataFrame:
-    """One run's tidy metrics plus ``wall_time`` rows, with its resolved configuration as columns."""
+    """One run's tidy metrics plus ``wall_time`` rows, its resolved configuration as columns."""
     with open(resolved_path, encoding="utf-8") as fh:
         resolved = json.load(fh)
     metrics = pd.read_csv(metrics_path)
     timing = pd.read_csv(timing_path)
     wall = timing.rename(columns={"seconds": "value"}).assign(metric="wall_time")
     tidy = pd.concat([metrics, wall[TIDY_COLUMNS]], ignore_index=True)
-    config = {"family": resolved["family"], "config_id": resolved["config_id"], **resolved["config"]}
+    config = {
+        "family": resolved["family"],
+        "config_id": resolved["config_id"],
+        **resolved["config"],
+    }
     for key, value in config.items():
         tidy[key] = value
     return tidy[list(config) + TIDY_COLUMNS]

@@ -116,7 +116,9 @@ def end_of_training_probes(model: nn.Module, x_train: torch.Tensor, act: str) ->
     hooks = []
     bns = bn_layers(model)
     for m in bns:
-        hooks.append(m.register_forward_hook(lambda mod, inp, out: captured.__setitem__(mod, inp[0])))
+        hooks.append(
+            m.register_forward_hook(lambda mod, inp, out: captured.__setitem__(mod, inp[0]))
+        )
     relus = activation_layers(model, nn.ReLU) if act == "relu" else []
     for m in relus:
         hooks.append(m.register_forward_hook(lambda mod, inp, out: captured.__setitem__(mod, out)))
@@ -164,7 +166,9 @@ def train_seed(cfg: TrainConfig, data: dict, seed: int, device: torch.device) ->
             log.info(
                 "seed %d: %d training samples in batches of %d leave a last batch of 1; "
                 "merged it into the previous batch so BN never normalizes a single sample",
-                seed, n, cfg.batch_size,
+                seed,
+                n,
+                cfg.batch_size,
             )
         model.train()
         loss_sum = torch.zeros((), device=device)
@@ -215,9 +219,7 @@ def train_config(
     metrics = pd.DataFrame(
         [row for r in runs for row in r.rows], columns=["seed", "epoch", "metric", "value"]
     )
-    timing = pd.DataFrame(
-        [t for r in runs for t in r.times], columns=["seed", "epoch", "seconds"]
-    )
+    timing = pd.DataFrame([t for r in runs for t in r.times], columns=["seed", "epoch", "seconds"])
     return metrics, timing
 
 
@@ -236,8 +238,8 @@ def run_job(params: dict, data_path: str, outputs: dict[str, str], threads: int 
     """Entry point of the ``train_config`` rule: train, then write outputs atomically.
 
     ``params`` is the job's own configuration: ``{"family": ..., "config_id": ...,
-    "config": {...}, "seeds": [...], "device": ...}``. ``outputs`` names the ``metrics``, ``timing`` and
-    ``resolved`` files.
+    "config": {...}, "seeds": [...], "device": ...}``. ``outputs`` names the
+    ``metrics``, ``timing`` and ``resolved`` files.
     """
     from bnstudy.data import load_dataset
 
@@ -246,13 +248,17 @@ def run_job(params: dict, data_path: str, outputs: dict[str, str], threads: int 
     data = load_dataset(data_path)
     if data["task"] != "regression" and cfg.model == "mlp" and data["x_train"].ndim > 2:
         data = {**data, "x_train": data["x_train"].flatten(1), "x_test": data["x_test"].flatten(1)}
-    log.info("training %s with seeds %s", json.dumps(cfg.to_dict(), sort_keys=True), params["seeds"])
+    log.info(
+        "training %s with seeds %s", json.dumps(cfg.to_dict(), sort_keys=True), params["seeds"]
+    )
     start = time.perf_counter()
     metrics, timing = train_config(cfg, data, params["seeds"], params.get("device", "cpu"))
     n_div = int(metrics.query("metric == 'diverged'")["value"].sum())
     log.info(
         "done in %.2f s: %d of %d seeds diverged",
-        time.perf_counter() - start, n_div, len(params["seeds"]),
+        time.perf_counter() - start,
+        n_div,
+        len(params["seeds"]),
     )
     resolved = {
         **params,

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 # WeasyPrint renders the PDF through Pango; fonts make the text legible.
 need=()
 ldconfig -p | grep -q libpango-1.0.so.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+ldconfig -p | grep -q libharfbuzz-subset.so.0 || need+=(libharfbuzz-subset0)
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing system packages: ${need[*]}"

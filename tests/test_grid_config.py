@@ -24,7 +24,13 @@ def test_one_row_per_configuration_with_readable_ids():
     assert table["config_id"].is_unique
     assert "act~tanh/bn~pre/depth~3" in set(table["config_id"])
     row = table.set_index("config_id").loc["act~tanh/bn~pre/depth~3"]
-    assert (row["act"], row["bn"], row["depth"], row["lr"], row["epochs"]) == ("tanh", "pre", 3, 0.03, 40)
+    assert (row["act"], row["bn"], row["depth"], row["lr"], row["epochs"]) == (
+        "tanh",
+        "pre",
+        3,
+        0.03,
+        40,
+    )
 
 
 def test_ids_are_stable_across_order_and_fixed_values():
@@ -38,8 +44,11 @@ def test_ids_are_stable_across_order_and_fixed_values():
 
 
 def test_changing_one_value_changes_exactly_its_ids():
-    lr_block = {"dataset": "poly2", "model": "mlp",
-                "grid": {"lr": [0.3, 0.1, 0.03], "depth": [3, 4], "bn": ["none", "pre"]}}
+    lr_block = {
+        "dataset": "poly2",
+        "model": "mlp",
+        "grid": {"lr": [0.3, 0.1, 0.03], "depth": [3, 4], "bn": ["none", "pre"]},
+    }
     before = set(expand_family("lr", lr_block)["config_id"])
     changed = copy.deepcopy(lr_block)
     changed["grid"]["lr"] = [0.5, 0.1, 0.03]
@@ -50,7 +59,9 @@ def test_changing_one_value_changes_exactly_its_ids():
 
 
 def test_config_id_format():
-    assert config_id({"lr": 0.0003, "bn": "pre", "nesterov": True}) == "bn~pre/lr~0.0003/nesterov~true"
+    assert (
+        config_id({"lr": 0.0003, "bn": "pre", "nesterov": True}) == "bn~pre/lr~0.0003/nesterov~true"
+    )
 
 
 def test_schema_defaults_match_trainconfig_defaults():
@@ -83,7 +94,12 @@ def test_shipped_configs_are_valid():
 
 
 BAD = [
-    (("grid", "act"), ["tanh", "swish"], "families.depth.grid.act[1] = 'swish'", "sigmoid, tanh, relu"),
+    (
+        ("grid", "act"),
+        ["tanh", "swish"],
+        "families.depth.grid.act[1] = 'swish'",
+        "sigmoid, tanh, relu",
+    ),
     (("grid", "bn"), ["inside"], "families.depth.grid.bn[0] = 'inside'", "none, pre, post"),
     (("fixed", "lr"), 0, "families.depth.fixed.lr = 0", "> 0"),
     (("fixed", "lr"), -0.1, "families.depth.fixed.lr = -0.1", "> 0"),

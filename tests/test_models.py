@@ -24,13 +24,27 @@ def _kinds(model):
 def test_pre_places_bn_between_linear_and_activation():
     model = make_mlp(5, 1, depth=2, width=4, act="sigmoid", bn="pre")
     assert _kinds(model) == [
-        "Linear", "BatchNorm1d", "Sigmoid", "Linear", "BatchNorm1d", "Sigmoid", "Linear",
+        "Linear",
+        "BatchNorm1d",
+        "Sigmoid",
+        "Linear",
+        "BatchNorm1d",
+        "Sigmoid",
+        "Linear",
     ]
 
 
 def test_post_places_bn_after_activation():
     model = make_mlp(5, 1, depth=2, width=4, act="relu", bn="post")
-    assert _kinds(model) == ["Linear", "ReLU", "BatchNorm1d", "Linear", "ReLU", "BatchNorm1d", "Linear"]
+    assert _kinds(model) == [
+        "Linear",
+        "ReLU",
+        "BatchNorm1d",
+        "Linear",
+        "ReLU",
+        "BatchNorm1d",
+        "Linear",
+    ]
 
 
 def test_inits_differ_and_zero_biases():

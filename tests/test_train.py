@@ -96,8 +96,14 @@ def test_classification_records_accuracy():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(60, 5, generator=g)
     y = (x[:, 0] > 0).long()
-    data = {"task": "classification", "n_classes": 2, "x_train": x[:40], "y_train": y[:40],
-            "x_test": x[40:], "y_test": y[40:]}
+    data = {
+        "task": "classification",
+        "n_classes": 2,
+        "x_train": x[:40],
+        "y_train": y[:40],
+        "x_test": x[40:],
+        "y_test": y[40:],
+    }
     metrics, _ = train_config(_cfg(epochs=2, batch_size=10), data, seeds=[0])
     acc = metrics.query("metric == 'test_acc'")["value"]
     assert len(acc) == 2 and ((acc >= 0) & (acc <= 1)).all()

@@ -1,16 +1,16 @@
 rule judge_claims:
     input:
         summaries=get_all_summaries(),
-        code=lib("claims", "stats"),
+        code=lib("claims", "stats", "io"),
     output:
         claims="results/claims/claims.csv",
-    params:
-        families=FAMILIES,
     log:
         "logs/judge_claims.log",
     benchmark:
         "results/benchmarks/judge_claims.tsv"
     conda:
         "../../envs/bnstudy.yaml"
+    params:
+        families=FAMILIES,
     script:
         "../../scripts/judge_claims.py"

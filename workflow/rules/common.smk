@@ -6,7 +6,7 @@ import re
 from snakemake.exceptions import WorkflowError
 
 from bnstudy.config import ConfigError, check_config
-from bnstudy.figures import FIGURES
+from bnstudy.families import FIGURES
 
 SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 
@@ -22,7 +22,10 @@ DATASETS = sorted({c["dataset"] for cfgs in STUDY.values() for c in cfgs})
 
 
 def _alternatives(values):
-    return "|".join(re.escape(str(v)) for v in sorted(values, key=len, reverse=True)) or "$^"
+    return (
+        "|".join(re.escape(str(v)) for v in sorted(values, key=len, reverse=True))
+        or "$^"
+    )
 
 
 wildcard_constraints:
@@ -63,7 +66,10 @@ def get_run_params(wildcards):
 
 
 def _family_runs(wildcards, name):
-    return [f"results/runs/{wildcards.family}/{cid}/{name}" for cid in CONFIGS[wildcards.family]]
+    return [
+        f"results/runs/{wildcards.family}/{cid}/{name}"
+        for cid in CONFIGS[wildcards.family]
+    ]
 
 
 def get_family_metrics(wildcards):

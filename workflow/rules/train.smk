@@ -6,14 +6,14 @@ rule train_config:
         metrics="results/runs/{family}/{config_id}/metrics.csv",
         timing="results/runs/{family}/{config_id}/timing.csv",
         resolved="results/runs/{family}/{config_id}/config.json",
-    params:
-        run=get_run_params,
     log:
         "logs/train_config/{family}/{config_id}.log",
     benchmark:
         "results/benchmarks/train_config/{family}/{config_id}.tsv"
-    threads: 1
     conda:
         "../../envs/bnstudy.yaml"
+    threads: 1
+    params:
+        run=get_run_params,
     script:
         "../../scripts/train_config.py"

@@ -1,0 +1,141 @@
+"""End to end: the smoke config through real Snakemake, real training, real report."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from bnstudy.claims import CLAIM_IDS
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.e2e
+VERDICTS = {"supported", "contradicted", "inconclusive", "not run"}
+IMPLEMENTED = {"D2", "D3", "D4", "D5", "D6", "G1", "L1", "L2", "L3", "L4"}
+
+
+def _copy_checkout(dest: Path) -> None:
+    """Copy the files a fresh clone would have (tracked + untracked-not-ignored)."""
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    for rel in files:
+        src = ROOT / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+
+
+def _snakemake(repo: Path, *args: str) -> str:
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--cores",
+        "2",
+        "--configfile",
+        "config/smoke.yaml",
+        *args,
+    ]
+    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-5000:]
+    return out
+
+
+def _run_mtimes(repo: Path) -> dict[str, float]:
+    return {
+        str(p.relative_to(repo)): p.stat().st_mtime_ns
+        for p in (repo / "results" / "runs").rglob("metrics.csv")
+    }
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    repo = tmp_path_factory.mktemp("checkout")
+    _copy_checkout(repo)
+    out = _snakemake(repo)
+    return repo, out
+
+
+def test_report_and_pdf_exist(smoke):
+    repo, _ = smoke
+    html = (repo / "results/report/report.html").read_text()
+    assert "<html" in html and "D2" in html
+    assert not re.search(r'(src|href)="https?://', html)
+    assert (repo / "results/report/report.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_every_claim_has_a_verdict(smoke):
+    repo, _ = smoke
+    claims = pd.read_csv(repo / "results/claims/claims.csv", keep_default_na=False)
+    assert list(claims.columns) == [
+        "claim",
+        "family",
+        "verdict",
+        "effect",
+        "ci_low",
+        "ci_high",
+        "n_seeds",
+        "detail",
+    ]
+    assert list(claims["claim"]) == CLAIM_IDS
+    assert set(claims["verdict"]) <= VERDICTS
+    judged = claims[claims["claim"].isin(IMPLEMENTED)]
+    assert (judged["verdict"] != "not run").all(), judged
+
+
+def test_tables_hold_every_configuration_and_seed(smoke):
+    repo, _ = smoke
+    cfg = yaml.safe_load((repo / "config/smoke.yaml").read_text())
+    for family, block in cfg["families"].items():
+        summary = pd.read_csv(repo / f"results/metrics/{family}_summary.csv")
+        n_configs = 1
+        for values in block["grid"].values():
+            n_configs *= len(values)
+        assert len(summary) == n_configs * cfg["seeds"]
+        tidy = pd.read_csv(repo / f"results/metrics/{family}.csv")
+        assert {"config_id", "seed", "epoch", "metric", "value"} <= set(tidy.columns)
+        assert set(block["grid"]) <= set(tidy.columns)
+        assert (repo / f"results/runs/{family}").is_dir()
+
+
+def test_second_run_has_nothing_to_do(smoke):
+    repo, _ = smoke
+    out = _snakemake(repo, "--dry-run")
+    assert "Nothing to be done" in out, out[-3000:]
+
+
+def test_changing_one_lr_reruns_only_that_lr_and_its_dependents(smoke):
+    repo, _ = smoke
+    path = repo / "config/smoke.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    old_lr = cfg["families"]["lr"]["grid"]["lr"][0]
+    cfg["families"]["lr"]["grid"]["lr"][0] = 0.2
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+
+    dry = _snakemake(repo, "--dry-run")
+    trained = set(re.findall(r"config_id=([^\s,]+)", dry))
+    families = set(re.findall(r"family=(\w+)", dry))
+    assert trained and all("lr~0.2" in cid for cid in trained), trained
+    assert families == {"lr"}, families
+    for rule in ("train_config", "collect_metrics", "plot_figure", "judge_claims", "render_report"):
+        assert rule in dry
+    assert "make_dataset" not in dry
+
+    before = _run_mtimes(repo)
+    _snakemake(repo)
+    after = _run_mtimes(repo)
+    changed = {p for p in after if before.get(p) != after[p]}
+    assert changed and all(p.startswith("results/runs/lr/") and "lr~0.2" in p for p in changed)
+    assert not any(f"lr~{old_lr}/" in p for p in after if p not in before)
+    claims = pd.read_csv(repo / "results/claims/claims.csv")
+    assert len(claims) == len(CLAIM_IDS)
