@@ -8,15 +8,26 @@ overridden by ``fixed``, overridden by one row of the crossed ``grid``.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
-BN_PLACEMENTS = ("none", "pre", "post")
-OPTIMIZERS = ("sgd", "adam")
-SCHEDULES = ("constant",)
+BN_PLACEMENTS = ("none", "pre", "post")  # MLP-d
+LENET_BN = ("none", "library", "scratch")  # LeNet-5: no BN, torch.nn BN, hand-written BN
+OPTIMIZERS = ("sgd", "nesterov", "adam")
+SCHEDULES = (
+    "constant",
+    "halving",
+    "inverse_time",
+    "exponential",
+    "piecewise",
+    "plateau",
+    "cyclic",
+    "one_cycle",
+    "range_test",
+)
 INITS = ("default", "xavier", "kaiming")
-DATASETS = ("poly2", "linear")
-MODELS = ("mlp",)
+DATASETS = ("poly2", "linear", "images")
+MODELS = ("mlp", "wide_mlp", "lenet")
 
 
 @dataclass(frozen=True)
@@ -24,27 +35,29 @@ class TrainConfig:
     """Everything that shapes one training job. Defaults follow STUDY.md §4."""
 
     dataset: str = "poly2"  # one of DATASETS
-    model: str = "mlp"  # one of MODELS
-    depth: int = 3  # hidden layers of the MLP (1…4 in the study)
-    width: int = 4  # units per hidden layer (the tutorial's net_class1…4)
-    act: str = "tanh"  # one of ACTIVATIONS
-    bn: str = "none"  # none | pre (Linear→BN→act) | post (Linear→act→BN)
+    model: str = "mlp"  # mlp (MLP-d), wide_mlp (784-512-256-128-64-10) or lenet
+    depth: int = 3  # MLP-d: hidden layers (1…4 in the study)
+    width: int = 4  # MLP-d: units per hidden layer (the tutorial's net_class1…4)
+    act: str = "tanh"  # one of ACTIVATIONS (LeNet is always sigmoid)
+    bn: str = "none"  # MLP-d: none | pre (Linear→BN→act) | post; LeNet: none | library | scratch
+    bn_layers: int = 0  # wide_mlp: BN after the first k hidden layers (0…4)
     init: str = "default"  # default (PyTorch's) | xavier | kaiming
-    optimizer: str = "sgd"
-    lr: float = 0.03
-    momentum: float = 0.0  # SGD momentum
-    nesterov: bool = False
-    schedule: str = "constant"
+    optimizer: str = "sgd"  # sgd | nesterov (SGD, Nesterov momentum) | adam
+    lr: float = 0.03  # learning rate; for range_test, the sweep's first lr
+    momentum: float = 0.0  # momentum of plain SGD
+    nesterov_momentum: float = 0.9  # momentum of the nesterov optimizer
+    schedule: str = "constant"  # one of SCHEDULES
+    schedule_k: float = 10.0  # epochs: time constant of inverse_time and exponential
+    range_end: float = 1.0  # range_test: the lr the sweep ends at
     batch_size: int = 50
     epochs: int = 40
     # What counts as divergence: a non-finite loss, or a loss this many times
     # the first batch's loss.
     diverge_factor: float = 1e6
-    extra: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def field_names(cls) -> list[str]:
-        return [f.name for f in dataclasses.fields(cls) if f.name != "extra"]
+        return [f.name for f in dataclasses.fields(cls)]
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
@@ -111,6 +124,60 @@ def describe_schema_error(error) -> str:
     return f"{where} = {value!r} is not allowed; {_allowed(error.schema)}"
 
 
+#: BN values each model understands (the wide MLP counts BN layers with bn_layers).
+BN_BY_MODEL = {"mlp": BN_PLACEMENTS, "lenet": LENET_BN, "wide_mlp": ("none",)}
+#: Models each dataset can feed.
+MODELS_BY_DATASET = {"poly2": ("mlp",), "linear": ("mlp",), "images": ("wide_mlp", "lenet")}
+
+
+def _values(block: dict, key: str) -> list[tuple[str, object]]:
+    """(where, value) for every value ``key`` takes in a family block (grid, fixed or top)."""
+    grid, fixed = block.get("grid") or {}, block.get("fixed") or {}
+    if key in grid:
+        return [(f"grid.{key}[{i}]", v) for i, v in enumerate(grid[key])]
+    if key in fixed:
+        return [(f"fixed.{key}", fixed[key])]
+    if key in block:
+        return [(key, block[key])]
+    return [(f"fixed.{key}", getattr(TrainConfig(), key))]
+
+
+def _check_family(name: str, block: dict, datasets: dict) -> None:
+    """Checks across keys that a JSON schema cannot express, one family at a time."""
+    dataset, model = block["dataset"], block["model"]
+    if model not in MODELS_BY_DATASET[dataset]:
+        allowed = ", ".join(MODELS_BY_DATASET[dataset])
+        raise ConfigError(
+            f"families.{name}.model = {model!r} cannot train on dataset {dataset!r}; "
+            f"allowed: {allowed}"
+        )
+    for where, bn in _values(block, "bn"):
+        if bn not in BN_BY_MODEL[model]:
+            allowed = ", ".join(BN_BY_MODEL[model])
+            hint = " (the wide MLP sets BN with bn_layers)" if model == "wide_mlp" else ""
+            raise ConfigError(
+                f"families.{name}.{where} = {bn!r} is not allowed for model {model}; "
+                f"allowed: {allowed}{hint}"
+            )
+    for where, k in _values(block, "bn_layers"):
+        if k and model != "wide_mlp":
+            raise ConfigError(
+                f"families.{name}.{where} = {k} but bn_layers applies to model wide_mlp only; "
+                "allowed for this model: 0 (use bn)"
+            )
+    if dataset == "images":
+        n_train, source = datasets["images"]["n_train"], "datasets.images.n_train"
+    else:
+        n_train = round(datasets["train_fraction"] * datasets["n_samples"])
+        source = "datasets.n_samples × datasets.train_fraction"
+    for where, size in _values(block, "batch_size"):
+        if size > n_train:
+            raise ConfigError(
+                f"families.{name}.{where} = {size} is larger than the training set; "
+                f"allowed: 1 … {n_train} ({source})"
+            )
+
+
 def check_config(config: dict, schema_path: str) -> dict[str, list[dict]]:
     """Validate the whole config before any job runs, fill defaults, expand every grid.
 
@@ -139,19 +206,30 @@ def check_config(config: dict, schema_path: str) -> dict[str, list[dict]]:
     # Fills the schema's defaults (which mirror TrainConfig's) into the config.
     validate(config, schema_path, set_default=True)
 
-    n_train = round(config["datasets"]["train_fraction"] * config["datasets"]["n_samples"])
     for name, block in config["families"].items():
-        grid, fixed = block.get("grid") or {}, block.get("fixed") or {}
-        for key, values in [
-            *((k, v) for k, v in grid.items()),
-            *((k, [v]) for k, v in fixed.items()),
-        ]:
-            where = f"families.{name}.{'grid' if key in grid else 'fixed'}.{key}"
-            if key == "batch_size":
-                too_big = [v for v in values if v > n_train]
-                if too_big:
-                    raise ConfigError(
-                        f"{where} = {too_big[0]} is larger than the training set; "
-                        f"allowed: 1 … {n_train} (datasets.n_samples × datasets.train_fraction)"
-                    )
+        _check_family(name, block, config["datasets"])
     return expand_study(config)
+
+
+def family_name_warnings(families: dict, known: tuple[str, ...] | list[str]) -> list[str]:
+    """A warning for each family name that looks like a typo of a known family.
+
+    A new name is a family of the user's own (reported under "Additional
+    experiments"); one close to a known name (``depthh``) is more likely a typo.
+
+    >>> [w[:51] for w in family_name_warnings({"depthh": {}, "mine": {}}, ["depth", "lr"])]
+    ["family 'depthh' is not a study family; did you mean"]
+    """
+    import difflib
+
+    out = []
+    for name in families:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        if close:
+            out.append(
+                f"family {name!r} is not a study family; did you mean {close[0]!r}? "
+                "It runs as an additional experiment"
+            )
+    return out

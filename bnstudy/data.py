@@ -19,7 +19,9 @@ True
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 import torch
 
@@ -73,7 +75,15 @@ def make_regression(
 
 
 def make_dataset(name: str, settings: dict) -> dict:
-    """Build the dataset ``name`` from the config's ``datasets`` settings."""
+    """Build the dataset ``name`` from the config's ``datasets`` settings.
+
+    ``poly2`` and ``linear`` read ``seed``, ``n_samples``, ``train_fraction`` and
+    ``noise``; ``images`` reads the ``images`` block (synthetic or Fashion-MNIST).
+    """
+    if name == "images":
+        from bnstudy.images import make_images
+
+        return make_images(settings["images"])
     return make_regression(
         name,
         n_samples=settings["n_samples"],
@@ -81,6 +91,33 @@ def make_dataset(name: str, settings: dict) -> dict:
         noise=settings["noise"],
         seed=settings["seed"],
     )
+
+
+def dataset_settings(name: str, settings: dict) -> dict:
+    """The part of the ``datasets`` settings that shapes dataset ``name`` (its job's params)."""
+    if name == "images":
+        return {"images": dict(settings["images"])}
+    return {k: v for k, v in settings.items() if k != "images"}
+
+
+def describe(data: dict) -> dict:
+    """What the report says about a dataset: its kind, sizes and where it came from."""
+    return {
+        "name": data["name"],
+        "task": data["task"],
+        "n_train": int(data["x_train"].shape[0]),
+        "n_test": int(data["x_test"].shape[0]),
+        "input_shape": list(data["x_train"].shape[1:]),
+        "class_names": list(data.get("class_names", [])),
+        **data["meta"],
+    }
+
+
+def build_dataset(name: str, settings: dict, data_out: str, meta_out: str) -> None:
+    """Entry point of the ``make_dataset`` rule: the dataset file and its description."""
+    data = make_dataset(name, settings)
+    save_dataset(data, data_out)
+    atomic_write(meta_out, lambda tmp: Path(tmp).write_text(json.dumps(describe(data), indent=2)))
 
 
 def save_dataset(data: dict, path: str | os.PathLike) -> None:

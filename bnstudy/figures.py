@@ -4,38 +4,46 @@ Every figure is a ``matplotlib.figure.Figure`` on its own Agg canvas, so no
 pyplot state is created or leaked. Diverged seeds are never drawn as numbers:
 curves and means use the non-diverged seeds only, and where seeds diverged the
 plot shows a marker with "k/n" (k of n seeds diverged) instead of a value.
+
+Two kinds of figure cover almost everything: learning curves (a metric per
+epoch, one panel per grid cell, one line per value of a grid axis, the band
+spanning the seeds) and metric-against-parameter plots (mean and 95 % interval
+per grid point). A family the study does not know gets both, generically:
+``curves`` and ``final_vs_<axis>`` for each of its grid axes.
 """
 
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogFormatterSciNotation, MaxNLocator, NullLocator
 from matplotlib.transforms import blended_transform_factory
 
+from bnstudy.config import ACTIVATIONS, INITS, OPTIMIZERS, SCHEDULES
 from bnstudy.families import FIGURES, figure_names  # noqa: F401 (re-exported)
 from bnstudy.io import atomic_write
 from bnstudy.stats import CONFIDENCE, aggregate
 from bnstudy.summary import SUMMARY_METRICS
 
-#: The figures of each family, in the order the report shows them.
+_CI = f"{CONFIDENCE:.0%}".replace("%", " %")
+#: ``range_test``: the smoothing of ``bnstudy.schedules.suggest_lr``, so the curve shown is
+#: the one the suggestion was read from.
+RANGE_SMOOTHING = 0.98
+_DIVERGED_NOTE = "A cross at the top marks points where seeds diverged (k/n: k of n seeds)."
+_BAND = "mean over the non-diverged seeds; the band spans the lowest to the highest seed."
 
 #: One caption per figure; the report prints them under the figures.
-_CI = f"{CONFIDENCE:.0%}".replace("%", " %")
 CAPTIONS: dict[str, str] = {
-    "curves": (
-        "Learning curves: test loss per epoch, mean over the non-diverged seeds; the band "
-        "spans the lowest to the highest seed."
-    ),
+    "curves": f"Learning curves: test loss per epoch, {_BAND}",
     "final_vs_depth": (
         f"Final test loss against depth: geometric mean over the non-diverged seeds with its "
-        f"{_CI} interval. A cross at the top marks configurations where seeds diverged "
-        "(k/n: k of n seeds)."
+        f"{_CI} interval. {_DIVERGED_NOTE}"
     ),
     "error_vs_lr": (
         f"Final test loss against the learning rate: geometric mean over the non-diverged seeds "
@@ -47,23 +55,141 @@ CAPTIONS: dict[str, str] = {
         f"mean over the non-diverged seeds with its {_CI} interval. Below the dashed line at "
         "ratio 1 the early layers receive smaller gradients (vanishing gradients)."
     ),
+    "final_vs_batch": (
+        f"Final test loss against the batch size (log scale): geometric mean over the "
+        f"non-diverged seeds with its {_CI} interval, one panel per depth. {_DIVERGED_NOTE}"
+    ),
+    "running_stats": (
+        "Error of BN's running statistics at the end of training against the batch size: the "
+        "mean absolute gap between each BN layer's running mean and variance and the true "
+        "statistics of its input over the training set (mean gap + variance gap, averaged "
+        f"over layers), geometric mean over the seeds with its {_CI} interval."
+    ),
+    "final_vs_schedule": (
+        "Final test loss (left) and volatility (right: the standard deviation of the "
+        "epoch-to-epoch change of the test loss over the last 10 epochs) per learning-rate "
+        f"schedule: geometric means over the non-diverged seeds with {_CI} intervals."
+    ),
+    "lr_trajectories": (
+        "The learning rate each schedule actually used, per epoch (mean over the epoch's "
+        "steps), mean over the non-diverged seeds; the band spans the seeds (only the "
+        "plateau schedule, steered by the training loss, differs between seeds)."
+    ),
+    "final_vs_init": (
+        f"Final test loss per weight initialization: geometric mean over the non-diverged seeds "
+        f"with its {_CI} interval, one panel per activation. {_DIVERGED_NOTE}"
+    ),
+    "speed_acc_vs_optimizer": (
+        "Convergence speed (top: the mean over epochs of the log test loss, lower is faster) "
+        f"and final test accuracy (bottom) per optimizer: means over the non-diverged seeds with "
+        f"{_CI} intervals, one panel per activation, one line per number of BN layers."
+    ),
+    "speed_acc_vs_bn_layers": (
+        "Convergence speed (left: the mean over epochs of the log test loss, lower is faster) "
+        "and final test accuracy (right) against the number k of hidden layers followed by BN: "
+        f"means over the non-diverged seeds with {_CI} intervals, one line per activation."
+    ),
+    "acc_vs_batch": (
+        f"Final test accuracy against the batch size (log scale): mean over the non-diverged "
+        f"seeds with its {_CI} interval, one line per number of BN layers. {_DIVERGED_NOTE}"
+    ),
+    "acc_vs_lr": (
+        f"Final test accuracy against the learning rate: mean over the non-diverged seeds with "
+        f"its {_CI} interval, one line per BN variant. {_DIVERGED_NOTE}"
+    ),
+    "bn_affine": (
+        "The first BN layer's learned scale γ (top) and shift β (bottom) per channel at the end "
+        f"of training, one panel per learning rate: mean over the seeds with its {_CI} interval, "
+        "small dots the individual seeds; the dashed line is the initial value (γ = 1, β = 0). "
+        "Library and hand-written BN should learn the same parameters."
+    ),
+    "range_test": (
+        "LR range test: training loss per optimizer step against that step's learning rate, "
+        "smoothed as for the suggestion (bias-corrected exponential moving average of the "
+        f"loss and of log lr, β = {RANGE_SMOOTHING}), {_BAND} The dashed vertical line marks "
+        "the suggested learning rate (geometric mean over the seeds)."
+    ),
 }
+_CURVES_ACCURACY = f"Learning curves: test accuracy per epoch (evaluation mode), {_BAND}"
+#: Known families on the ``images`` dataset, for captions drawn without their data.
+_IMAGE_FAMILIES = {"optimizer", "bn_layers", "image_batch", "lenet"}
 
 #: Fixed salt for the SVG element ids, so the same data gives the same SVG bytes.
 SVG_HASHSALT = "bnstudy"
 
 PAGE_WIDTH = 7.0  # inches: a figure spans the text width of an A4 page
-BN_STYLE = {  # BN placement -> (colour, marker), the same in every figure
+BN_STYLE = {  # BN variant -> (colour, marker), the same in every figure
     "none": ("#4d4d4d", "o"),
     "pre": ("#1f77b4", "s"),
     "post": ("#d62728", "^"),
+    "library": ("#1f77b4", "s"),
+    "scratch": ("#2ca02c", "D"),
 }
-_FALLBACK_COLOURS = ["#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+_PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
+_PALETTE += ["#7f7f7f", "#bcbd22", "#17becf"]
+_MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "h", "<"]
 _REGRESSION_DATASETS = {"poly2", "linear"}
 
+#: Natural order of categorical configuration values (others follow alphabetically).
+_VALUE_ORDER = {
+    "bn": list(BN_STYLE),
+    "act": list(ACTIVATIONS),
+    "schedule": list(SCHEDULES),
+    "init": list(INITS),
+    "optimizer": list(OPTIMIZERS),
+}
+#: Readable names of configuration columns, for legends and axis labels.
+_AXIS_NAMES = {
+    "bn": "BN",
+    "act": "activation",
+    "lr": "learning rate",
+    "batch_size": "batch size",
+    "bn_layers": "BN layers",
+    "init": "initialization",
+}
+#: x-axis labels that say more than the column's name.
+_X_LABELS = {"depth": "depth (hidden layers)", "bn_layers": "BN layers k"}
+#: What a dataset's ``meta["source"]`` means, in words.
+SOURCE_NAMES = {"synthetic": "procedurally generated shapes", "fashion_mnist": "Fashion-MNIST"}
 
-def figure_caption(family: str, name: str) -> str:
-    return CAPTIONS.get(name, "")
+
+class Y(NamedTuple):
+    """A summary metric on a y axis: its column, axis label, scale and short panel title."""
+
+    metric: str
+    label: str
+    log: bool
+    short: str
+
+
+SPEED = Y("speed", "speed: mean log test loss (lower = faster)", False, "speed")
+ACCURACY = Y("final_acc", "final test accuracy", False, "final accuracy")
+
+
+def figure_caption(family: str, name: str, summary: pd.DataFrame | None = None) -> str:
+    """The caption of figure ``name``; ``summary`` (the family's runs) refines generic ones."""
+    classification = is_classification(summary) if summary is not None else None
+    if classification is None:
+        classification = family in _IMAGE_FAMILIES
+    if name == "curves" and classification:
+        return _CURVES_ACCURACY
+    if name in CAPTIONS and (family in FIGURES or not name.startswith("final_vs_")):
+        return CAPTIONS[name]
+    if name.startswith("final_vs_"):
+        axis = name.removeprefix("final_vs_")
+        what = "Final test accuracy: mean" if classification else "Final test loss: geometric mean"
+        text = (
+            f"{what} over the non-diverged seeds with its {_CI} interval, against "
+            f"{_axis_name(axis)}."
+        )
+        if summary is not None and axis in summary:
+            line, panel = _generic_layout(grid_axes(summary), axis)
+            if line:
+                text += f" One line per {_axis_name(line)}."
+            if panel:
+                text += f" One panel per {_axis_name(panel).replace(' · ', ' and ')}."
+        return f"{text} {_DIVERGED_NOTE}"
+    return ""
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -78,38 +204,75 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 # --------------------------------------------------------------------------- helpers
 
 
-def _new_figure(n_rows: int, n_cols: int, row_height: float, sharey: bool = True):
+_MAX_COLS = 4  # panels side by side before a row of panels wraps
+_MAX_HEIGHT = 9.0  # inches: a figure and its caption must fit on an A4 page
+
+
+def _new_figure(
+    n_rows: int,
+    n_cols: int,
+    row_height: float,
+    sharey: bool | str = True,
+    n_panels: int | None = None,
+):
+    """A figure of ``n_rows`` × ``n_cols`` axes; only the first ``n_panels`` are shown."""
+    row_height = min(row_height, (_MAX_HEIGHT - 0.9) / n_rows)
     fig = Figure(figsize=(PAGE_WIDTH, 0.9 + row_height * n_rows), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(n_rows, n_cols, sharex=True, sharey=sharey, squeeze=False)
+    n_panels = n_rows * n_cols if n_panels is None else n_panels
+    for k, ax in enumerate(axes.flat):
+        if k >= n_panels:
+            ax.set_visible(False)
+        elif k + n_cols >= n_panels:  # the lowest panel of its column keeps its x labels
+            ax.xaxis.set_tick_params(labelbottom=True)
     return fig, axes
+
+
+def _wrapped(n_panels: int) -> tuple[int, int]:
+    """Rows and columns for a single row of ``n_panels`` panels, wrapped after _MAX_COLS."""
+    return -(-n_panels // _MAX_COLS), min(n_panels, _MAX_COLS)
 
 
 def ordered_values(frame: pd.DataFrame, col: str) -> list:
     """The distinct values of a configuration column, in a natural order."""
     vals = list(pd.unique(frame[col].dropna()))
-    if col == "bn":
-        known = [v for v in BN_STYLE if v in vals]
-        return known + sorted(v for v in vals if v not in BN_STYLE)
     if col == "lr":
         return sorted(vals, reverse=True)
-    if col == "act":
-        order = ["sigmoid", "tanh", "relu"]
-        return [v for v in order if v in vals] + sorted(v for v in vals if v not in order)
+    if col in _VALUE_ORDER:
+        known = [v for v in _VALUE_ORDER[col] if v in vals]
+        return known + sorted(v for v in vals if v not in known)
     return sorted(vals)
 
 
-def _bn_style(bn, index: int) -> tuple[str, str]:
-    return BN_STYLE.get(bn, (_FALLBACK_COLOURS[index % len(_FALLBACK_COLOURS)], "D"))
+def _numeric(values) -> bool:
+    return all(isinstance(v, int | float | np.integer | np.floating) for v in values)
 
 
-def _lr_colours(lrs: list) -> dict:
-    """A viridis colour per learning rate, evenly spaced in log(lr)."""
-    cmap = matplotlib.colormaps["viridis"]
-    logs = np.log10(np.asarray(lrs, dtype=float))
-    span = float(logs.max() - logs.min()) if len(logs) else 0.0
-    pos = (logs - logs.min()) / span if span > 0 else np.zeros_like(logs)
-    return {lr: cmap(0.85 * p) for lr, p in zip(lrs, pos, strict=True)}
+def _line_colours(col: str | None, values: list) -> dict:
+    """A colour per line: BN variants keep theirs; a numeric axis gets a sequential map."""
+    if col == "bn":
+        return {v: BN_STYLE.get(v, (_PALETTE[i % len(_PALETTE)],))[0] for i, v in enumerate(values)}
+    if col == "bn_layers" and _numeric(values):
+        # Grey without BN, then darker blues for more BN layers.
+        blues = matplotlib.colormaps["Blues"]
+        top = max(max(values), 1)
+        return {v: BN_STYLE["none"][0] if v == 0 else blues(0.45 + 0.5 * v / top) for v in values}
+    if len(values) >= 3 and _numeric(values):
+        x = np.asarray(values, dtype=float)
+        if x.min() > 0 and x.max() / x.min() >= 8:
+            x = np.log10(x)
+        span = float(x.max() - x.min())
+        pos = (x - x.min()) / span if span > 0 else np.zeros_like(x)
+        cmap = matplotlib.colormaps["viridis"]
+        return {v: cmap(0.85 * p) for v, p in zip(values, pos, strict=True)}
+    return {v: _PALETTE[i % len(_PALETTE)] for i, v in enumerate(values)}
+
+
+def _line_marker(col: str | None, value, index: int) -> str:
+    if col == "bn" and value in BN_STYLE:
+        return BN_STYLE[value][1]
+    return _MARKERS[index % len(_MARKERS)]
 
 
 def _fmt_value(v) -> str:
@@ -119,9 +282,57 @@ def _fmt_value(v) -> str:
     return str(v)
 
 
-def _loss_label(frame: pd.DataFrame) -> str:
+def _axis_name(col: str | None) -> str:
+    if col is None:
+        return ""
+    return _AXIS_NAMES.get(col, col.replace("_", " "))
+
+
+def _param_label(col: str, v) -> str:
+    """A grid value as a panel title: "depth 3", "BN none", "lr 0.1", "relu"."""
+    text = _fmt_value(v)
+    if col in ("act", "optimizer", "schedule", "_panel"):
+        return text
+    if col == "bn_layers":
+        return f"{text} BN layer{'' if text == '1' else 's'}"
+    if col == "init":
+        return f"{text} init"
+    short = {"bn": "BN", "batch_size": "batch"}.get(col, col.replace("_", " "))
+    return f"{short} {text}"
+
+
+def loss_label(frame: pd.DataFrame) -> str:
     datasets = set(frame["dataset"].dropna()) if "dataset" in frame else set()
     return "test MSE" if datasets and datasets <= _REGRESSION_DATASETS else "test loss"
+
+
+def is_classification(summary: pd.DataFrame) -> bool:
+    """Whether the runs classify (they report accuracy, or use a non-regression dataset)."""
+    if "final_acc" in summary and summary["final_acc"].notna().any():
+        return True
+    datasets = set(summary["dataset"].dropna()) if "dataset" in summary else set()
+    return bool(datasets) and not datasets <= _REGRESSION_DATASETS
+
+
+def _final_y(summary: pd.DataFrame) -> Y:
+    """The final metric: accuracy for classification, else the geometric-mean test loss."""
+    if is_classification(summary):
+        return ACCURACY
+    return Y("final_test", f"final {loss_label(summary)} (geometric mean)", True, "final loss")
+
+
+def grid_axes(summary: pd.DataFrame) -> list[str]:
+    """The configuration columns that vary across the runs (the family's grid axes)."""
+    skip = {"family", "config_id", "seed", *SUMMARY_METRICS}
+    return [c for c in summary.columns if c not in skip and summary[c].nunique() > 1]
+
+
+def with_derived(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary plus the figures' derived metrics: ``grad_ratio`` and ``bn_gap``."""
+    return summary.assign(
+        grad_ratio=summary["grad_first"] / summary["grad_last"],
+        bn_gap=summary["bn_mean_gap"] + summary["bn_var_gap"],
+    )
 
 
 def _config_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -130,15 +341,17 @@ def _config_table(summary: pd.DataFrame) -> pd.DataFrame:
     return summary.drop(columns=drop).drop_duplicates("config_id").set_index("config_id")
 
 
-def _test_curves(tidy: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
-    """Test loss of the non-diverged seeds: index (config_id, seed), columns epochs."""
+def _seed_curves(
+    tidy: pd.DataFrame, summary: pd.DataFrame, metric: str, positive: bool
+) -> pd.DataFrame:
+    """``metric`` of the non-diverged seeds: index (config_id, seed), columns epochs."""
     ok = summary.loc[summary["diverged"] == 0, ["config_id", "seed"]]
-    test = tidy[tidy["metric"] == "test_loss"].merge(ok, on=["config_id", "seed"])
-    wide = test.pivot_table(
+    rows = tidy.loc[tidy["metric"] == metric, ["config_id", "seed", "epoch", "value"]]
+    wide = rows.merge(ok, on=["config_id", "seed"]).pivot_table(
         index=["config_id", "seed"], columns="epoch", values="value", aggfunc="first"
     )
-    # A non-positive loss cannot go on a log axis; a missing epoch stays a gap.
-    return wide.where(wide > 0)
+    # A non-positive value cannot go on a log axis; a missing epoch stays a gap.
+    return wide.where(wide > 0) if positive else wide
 
 
 _SLOT = 0.13  # axes fraction between the rows of divergence markers of different lines
@@ -184,45 +397,90 @@ def _mark_diverged(ax, xs, n_div, n_seeds, colour, slot: int) -> int:
 
 
 def _headroom(axes, slots: int) -> None:
-    """Extend the shared log y axis upwards so the divergence markers do not cover data."""
+    """Extend each y axis upwards so the divergence markers do not cover data."""
     if not slots:
         return
-    ax = axes[0, 0]
-    lo, hi = ax.get_ylim()
-    if lo > 0 and hi > lo:
-        # The data must end below the lowest row of markers and its labels.
-        data_top = 0.95 - _SLOT * (slots - 1) - 0.12
-        ax.set_ylim(lo, hi * (hi / lo) ** (1 / data_top - 1))
+    # The data must end below the lowest row of markers and its labels.
+    data_top = 0.95 - _SLOT * (slots - 1) - 0.12
+    done: list = []
+    for ax in np.ravel(axes):
+        if any(ax.get_shared_y_axes().joined(ax, other) for other in done):
+            continue
+        done.append(ax)
+        lo, hi = ax.get_ylim()
+        if ax.get_yscale() == "log":
+            if lo > 0 and hi > lo:
+                ax.set_ylim(lo, hi * (hi / lo) ** (1 / data_top - 1))
+        elif hi > lo:
+            ax.set_ylim(lo, lo + (hi - lo) / data_top)
 
 
-def _interval_plot(ax, agg: pd.DataFrame, x: str, line_col: str, xlog: bool) -> int:
+def _interval_plot(
+    ax,
+    agg: pd.DataFrame,
+    x: str,
+    line_col: str | None,
+    xlog: bool,
+    order: list | None = None,
+    dodge: float | None = None,
+    points: pd.DataFrame | None = None,
+    connect: bool | None = None,
+) -> int:
     """One line with interval bars per value of ``line_col``, divergence marked at the top.
 
-    Returns the number of marker rows used (the caller then makes room above the data).
+    ``order`` makes ``x`` categorical (positions 0, 1, … in that order); points are
+    joined by lines unless ``x`` is categorical or ``connect`` is False. ``dodge`` is
+    the sideways spread between lines (decades on a log axis, else units of the
+    smallest x spacing); ``points`` (columns ``line_col``, ``x``, ``value``) adds the
+    individual seeds as dots. Returns the number of marker rows used (the caller
+    then makes room above the data).
     """
-    lines = ordered_values(agg, line_col)
+    lines = ordered_values(agg, line_col) if line_col else [None]
+    colours = _line_colours(line_col, lines)
+    positions = {v: i for i, v in enumerate(order)} if order is not None else None
+    if dodge is None:
+        dodge = 0.035 if xlog else 0.12 if order is not None else 0.07
+    if not xlog and positions is None:
+        ticks = np.unique(agg[x].to_numpy(dtype=float))
+        dodge *= float(np.diff(ticks).min()) if len(ticks) > 1 else 1.0
     slots = 0
     for i, val in enumerate(lines):
-        part = agg[agg[line_col] == val].sort_values(x)
-        xs = part[x].to_numpy(dtype=float)
+        part = agg if val is None else agg[agg[line_col] == val]
+        xs = part[x].map(positions) if positions is not None else part[x]
+        part = part.assign(_x=xs.to_numpy(dtype=float)).sort_values("_x")
+        xs = part["_x"].to_numpy(dtype=float)
         # Spread the lines a little sideways so overlapping interval bars stay readable.
-        shift = (i - (len(lines) - 1) / 2) * 0.035
-        xs_plot = xs * 10**shift if xlog else xs + 2 * shift
+        shift = (i - (len(lines) - 1) / 2) * dodge
+        xs_plot = xs * 10**shift if xlog else xs + shift
         mean = part["mean"].to_numpy(dtype=float)
         low = np.nan_to_num(mean - part["ci_low"].to_numpy(dtype=float), nan=0.0)
         high = np.nan_to_num(part["ci_high"].to_numpy(dtype=float) - mean, nan=0.0)
-        colour, marker = _bn_style(val, i) if line_col == "bn" else (None, "o")
+        colour = colours[val]
         ax.errorbar(
             xs_plot,
             mean,
             yerr=[low, high],
             color=colour,
-            marker=marker,
+            marker=_line_marker(line_col, val, i),
             ms=4,
             capsize=2.5,
             lw=1.3,
-            label=_fmt_value(val),
+            ls="-" if (positions is None if connect is None else connect) else "none",
+            label=_fmt_value(val) if val is not None else "_all",
         )
+        if points is not None:
+            seeds = points if val is None else points[points[line_col] == val]
+            at = dict(zip(part[x], xs_plot, strict=True))
+            ax.plot(
+                seeds[x].map(at).to_numpy(dtype=float),
+                seeds["value"].to_numpy(dtype=float),
+                ls="none",
+                marker=".",
+                ms=2.5,
+                alpha=0.5,
+                color=colour,
+                label="_seeds",
+            )
         marked = _mark_diverged(
             ax, xs_plot, part["n_diverged"].to_numpy(), part["n_seeds"].to_numpy(), colour, i
         )
@@ -231,15 +489,63 @@ def _interval_plot(ax, agg: pd.DataFrame, x: str, line_col: str, xlog: bool) -> 
     return slots
 
 
+def _x_axis(ax, x: str, values: list, xlog: bool, order: list | None) -> None:
+    """Ticks at the grid's values: category names, or the numbers when they are few."""
+    if order is not None:
+        labels = [_fmt_value(v) for v in order]
+        long = max(len(s) for s in labels) > 6 and len(labels) > 3
+        ax.set_xticks(range(len(order)), labels, rotation=35 if long else 0)
+        if long:
+            for label in ax.get_xticklabels():
+                label.set_horizontalalignment("right")
+        ax.set_xlim(-0.5, len(order) - 0.5)
+    elif xlog:
+        if all(float(v).is_integer() for v in values):  # batch sizes: label each one
+            ax.set_xticks(sorted(values), [_fmt_value(v) for v in sorted(values)])
+            ax.xaxis.set_minor_locator(NullLocator())
+    elif len(values) <= 12:
+        ax.set_xticks(sorted(values))
+
+
+class _PlainLogFormatter(LogFormatterSciNotation):
+    """Log-axis labels as plain numbers (0.3, 2, 40) where those are short, else a×10ⁿ."""
+
+    def __call__(self, x, pos=None):
+        text = super().__call__(x, pos)  # "" where a minor tick stays unlabelled
+        return f"{x:g}" if text and 1e-3 <= abs(x) < 1e4 else text
+
+
+def _log_y(ax) -> None:
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(_PlainLogFormatter())
+    ax.yaxis.set_minor_formatter(_PlainLogFormatter(labelOnlyBase=False))
+
+
 def _panel_title(ax, text: str) -> None:
     ax.set_title(text, fontsize=9)
 
 
-def _no_data(ax) -> None:
+def _note(ax, text: str, where: str = "upper right", colour: str = "#333333") -> None:
+    """Small text in a corner of the panel (divergence counts, missing data)."""
+    x = 0.97 if "right" in where else 0.03
+    y = 0.95 if "upper" in where else 0.04
+    ax.text(
+        x,
+        y,
+        text,
+        transform=ax.transAxes,
+        ha="right" if "right" in where else "left",
+        va="top" if "upper" in where else "bottom",
+        fontsize=6.5,
+        color=colour,
+    )
+
+
+def _no_data(ax, text: str = "no runs") -> None:
     ax.text(
         0.5,
         0.5,
-        "no runs",
+        text,
         ha="center",
         va="center",
         transform=ax.transAxes,
@@ -251,7 +557,7 @@ def _no_data(ax) -> None:
 def _legend(fig, axes, title: str, order: list[str]) -> None:
     """A single legend for the figure, from the labelled series of all panels, in ``order``."""
     found: dict[str, object] = {}
-    for ax in axes.flat:
+    for ax in np.ravel(axes):
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
             found.setdefault(lab, h)
     seen = {lab: found[lab] for lab in order if lab in found}
@@ -267,181 +573,541 @@ def _legend(fig, axes, title: str, order: list[str]) -> None:
         )
 
 
-# --------------------------------------------------------------------------- figures
+# --------------------------------------------------------------------------- layouts
 
-
-def _curves(family: str, tidy: pd.DataFrame, summary: pd.DataFrame) -> Figure:
-    if family == "lr":
-        row_col, col_col, line_col = "depth", "bn", "lr"
-    else:
-        row_col, col_col, line_col = "depth", "act", "bn"
-    configs = _config_table(summary)
-    curves = _test_curves(tidy, summary)
-    seeds = summary.groupby("config_id").agg(n=("seed", "size"), k=("diverged", "sum"))
-    rows, cols = ordered_values(configs, row_col), ordered_values(configs, col_col)
-    lines = ordered_values(configs, line_col)
-    colours = _lr_colours(lines) if line_col == "lr" else None
-    fig, axes = _new_figure(len(rows), len(cols), row_height=1.55)
-    for r, rv in enumerate(rows):
-        for c, cv in enumerate(cols):
-            ax = axes[r, c]
-            _panel_title(
-                ax,
-                f"{row_col} {_fmt_value(rv)} · {'BN ' if col_col == 'bn' else ''}{_fmt_value(cv)}",
-            )
-            here = configs[(configs[row_col] == rv) & (configs[col_col] == cv)]
-            if here.empty:
-                _no_data(ax)
-            all_diverged, partly_diverged = [], []
-            for i, lv in enumerate(lines):
-                for cid in here.index[here[line_col] == lv]:
-                    k, n = int(seeds.loc[cid, "k"]), int(seeds.loc[cid, "n"])
-                    label = _fmt_value(lv)
-                    if cid not in curves.index.get_level_values(0):
-                        all_diverged.append(f"{label} ({k}/{n})")
-                        continue
-                    one = curves.loc[cid]  # rows: seeds, columns: epochs
-                    epochs = one.columns.to_numpy(dtype=float)
-                    colour = colours[lv] if colours else _bn_style(lv, i)[0]
-                    ax.fill_between(
-                        epochs,
-                        one.min(axis=0).to_numpy(dtype=float),
-                        one.max(axis=0).to_numpy(dtype=float),
-                        color=colour,
-                        alpha=0.18,
-                        lw=0,
-                    )
-                    ax.plot(
-                        epochs,
-                        one.mean(axis=0).to_numpy(dtype=float),
-                        color=colour,
-                        lw=1.3,
-                        label=label,
-                    )
-                    if k:
-                        partly_diverged.append(f"{label}: {k}/{n} diverged")
-            if partly_diverged:
-                ax.text(
-                    0.97,
-                    0.95,
-                    "\n".join(partly_diverged),
-                    transform=ax.transAxes,
-                    ha="right",
-                    va="top",
-                    fontsize=6.5,
-                    color="#333333",
-                )
-            if all_diverged:
-                ax.text(
-                    0.03,
-                    0.04,
-                    "all seeds diverged: " + ", ".join(all_diverged),
-                    transform=ax.transAxes,
-                    fontsize=6.5,
-                    color="#b00000",
-                )
-            ax.set_yscale("log")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            if r == len(rows) - 1:
-                ax.set_xlabel("epoch")
-            if c == 0:
-                ax.set_ylabel(_loss_label(summary))
-    _legend(fig, axes, "BN" if line_col == "bn" else line_col, [_fmt_value(v) for v in lines])
-    fig.suptitle(
-        f"{family} family: learning curves (mean of non-diverged seeds, band = min–max)",
-        fontsize=10,
-    )
-    return fig
-
-
-def _final_vs_depth(family: str, tidy: pd.DataFrame, summary: pd.DataFrame) -> Figure:
-    agg = aggregate(summary, ["act", "bn", "depth"], "final_test", log=True)
-    acts = ordered_values(agg, "act")
-    fig, axes = _new_figure(1, len(acts), row_height=2.6)
-    slots = 0
-    for c, act in enumerate(acts):
-        ax = axes[0, c]
-        ax.set_yscale("log")
-        slots = max(slots, _interval_plot(ax, agg[agg["act"] == act], "depth", "bn", xlog=False))
-        _panel_title(ax, act)
-        ax.set_xlabel("depth (hidden layers)")
-        ax.set_xticks(sorted(agg["depth"].unique()))
-    _headroom(axes, slots)
-    axes[0, 0].set_ylabel(f"final {_loss_label(summary)} (geometric mean)")
-    _legend(fig, axes, "BN", [_fmt_value(v) for v in ordered_values(agg, "bn")])
-    fig.suptitle(f"{family} family: final test loss vs depth ({_CI} intervals)", fontsize=10)
-    return fig
-
-
-def _error_vs_lr(family: str, tidy: pd.DataFrame, summary: pd.DataFrame) -> Figure:
-    agg = aggregate(summary, ["depth", "bn", "lr"], "final_test", log=True)
-    depths = ordered_values(agg, "depth")
-    fig, axes = _new_figure(1, len(depths), row_height=2.6)
-    slots = 0
-    for c, depth in enumerate(depths):
-        ax = axes[0, c]
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        slots = max(slots, _interval_plot(ax, agg[agg["depth"] == depth], "lr", "bn", xlog=True))
-        _panel_title(ax, f"depth {depth}")
-        ax.set_xlabel("learning rate")
-    _headroom(axes, slots)
-    axes[0, 0].set_ylabel(f"final {_loss_label(summary)} (geometric mean)")
-    _legend(fig, axes, "BN", [_fmt_value(v) for v in ordered_values(agg, "bn")])
-    fig.suptitle(
-        f"{family} family: final test loss vs learning rate ({_CI} intervals; "
-        "× = k/n seeds diverged)",
-        fontsize=10,
-    )
-    return fig
-
-
-def _grad_ratio(family: str, tidy: pd.DataFrame, summary: pd.DataFrame) -> Figure:
-    summary = summary.assign(grad_ratio=summary["grad_first"] / summary["grad_last"])
-    if family == "lr":
-        panel_col, x, xlog, xlabel = "depth", "lr", True, "learning rate"
-    else:
-        panel_col, x, xlog, xlabel = "act", "depth", False, "depth (hidden layers)"
-    agg = aggregate(summary, [panel_col, "bn", x], "grad_ratio", log=True)
-    panels = ordered_values(agg, panel_col)
-    fig, axes = _new_figure(1, len(panels), row_height=2.6)
-    slots = 0
-    for c, pv in enumerate(panels):
-        ax = axes[0, c]
-        if xlog:
-            ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.axhline(1.0, color="0.4", ls="--", lw=0.9, label="_ratio 1")
-        slots = max(slots, _interval_plot(ax, agg[agg[panel_col] == pv], x, "bn", xlog=xlog))
-        _panel_title(ax, f"{panel_col} {_fmt_value(pv)}" if panel_col == "depth" else str(pv))
-        ax.set_xlabel(xlabel)
-        if not xlog:
-            ax.set_xticks(sorted(agg[x].unique()))
-    _headroom(axes, slots)
-    axes[0, 0].set_ylabel("grad. norm first / last layer")
-    _legend(fig, axes, "BN", [_fmt_value(v) for v in ordered_values(agg, "bn")])
-    fig.suptitle(
-        f"{family} family: first-to-last layer gradient-norm ratio ({_CI} intervals)", fontsize=10
-    )
-    return fig
-
-
-_MAKERS = {
-    "curves": _curves,
-    "final_vs_depth": _final_vs_depth,
-    "error_vs_lr": _error_vs_lr,
-    "grad_ratio": _grad_ratio,
+#: Learning-curve panels of the known families: (rows, columns, lines); None = one only.
+_CURVE_LAYOUT = {
+    "depth": ("depth", "act", "bn"),
+    "simple": ("depth", "act", "bn"),
+    "batch": ("depth", "bn", "batch_size"),
+    "lr": ("depth", "bn", "lr"),
+    "schedule": (None, "bn", "schedule"),
+    "init": ("act", "init", "bn"),
+    "optimizer": ("act", "optimizer", "bn_layers"),
+    "bn_layers": (None, "act", "bn_layers"),
+    "image_batch": (None, "bn_layers", "batch_size"),
+    "lenet": (None, "lr", "bn"),
+    "lr_range": (None, "depth", "bn"),
 }
 
 
+def _generic_layout(axes: list[str], x: str | None) -> tuple[str | None, str | None]:
+    """(line axis, panel axis) of a generic figure over ``axes``, ``x`` being the x axis.
+
+    BN gets the lines when it varies; the next axis the panels; any further axes are
+    joined into one panel key, "_panel".
+    """
+    rest = [a for a in axes if a != x]
+    line = "bn" if "bn" in rest else rest[0] if rest else None
+    rest = [a for a in rest if a != line]
+    if len(rest) > 1:
+        return line, "_panel"
+    return line, rest[0] if rest else None
+
+
+def _with_panel_key(frame: pd.DataFrame, axes: list[str], used: list) -> pd.DataFrame:
+    """``frame`` with a "_panel" column joining the axes not in ``used`` ("depth 3 · lr 0.1")."""
+    rest = [a for a in axes if a not in used]
+    keys = [
+        " · ".join(_param_label(c, v) for c, v in zip(rest, row, strict=True))
+        for row in frame[rest].itertuples(index=False)
+    ]
+    return frame.assign(_panel=keys)
+
+
+def _curve_layout(family: str, configs: pd.DataFrame):
+    """(configs, rows, columns, lines) of the learning curves of ``family``."""
+    if family in _CURVE_LAYOUT:
+        layout = [c if c in configs else None for c in _CURVE_LAYOUT[family]]
+        return configs, *layout
+    axes = grid_axes(configs.reset_index())
+    line, panel = _generic_layout(axes, None)
+    rest = [a for a in axes if a != line]
+    if len(rest) == 2:  # a panel per grid cell: columns by the shorter axis, rows by the other
+        few, many = sorted(rest, key=lambda a: configs[a].nunique())
+        if configs[few].nunique() <= _MAX_COLS:
+            return configs, many, few, line
+        panel = "_panel"
+    if panel == "_panel":
+        configs = _with_panel_key(configs, axes, [line])
+    return configs, None, panel, line
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _curve_panels(
+    family: str,
+    tidy: pd.DataFrame,
+    summary: pd.DataFrame,
+    metric: str,
+    ylabel: str,
+    ylog: bool,
+    title: str,
+    layout: tuple | None = None,
+) -> Figure:
+    """``metric`` per epoch: a panel per (row, column) grid cell, a line per line value."""
+    configs, row_col, col_col, line_col = layout or _curve_layout(family, _config_table(summary))
+    curves = _seed_curves(tidy, summary, metric, positive=ylog)
+    done = set(curves.index.get_level_values(0))
+    seeds = summary.groupby("config_id").agg(n=("seed", "size"), k=("diverged", "sum"))
+    rows = ordered_values(configs, row_col) if row_col else [None]
+    cols = ordered_values(configs, col_col) if col_col else [None]
+    lines = ordered_values(configs, line_col) if line_col else [None]
+    colours = _line_colours(line_col, lines)
+    cells = [(rv, cv) for rv in rows for cv in cols]
+    n_rows, n_cols = (len(rows), len(cols)) if row_col else _wrapped(len(cols))
+    fig, axes = _new_figure(
+        n_rows, n_cols, row_height=1.55 if n_rows > 1 else 2.1, n_panels=len(cells)
+    )
+    for cell, (rv, cv) in enumerate(cells):
+        r, c = divmod(cell, n_cols)
+        ax = axes[r, c]
+        here = configs
+        labels = []
+        if row_col:
+            here = here[here[row_col] == rv]
+            labels.append(_param_label(row_col, rv))
+        if col_col:
+            here = here[here[col_col] == cv]
+            labels.append(_param_label(col_col, cv))
+        _panel_title(ax, " · ".join(labels) or "all runs")
+        if here.empty:
+            _no_data(ax)
+        all_diverged, partly_diverged, missing = [], [], []
+        for lv in lines:
+            ids = here.index if lv is None else here.index[here[line_col] == lv]
+            for cid in ids:
+                k, n = int(seeds.loc[cid, "k"]), int(seeds.loc[cid, "n"])
+                name = _fmt_value(lv) if lv is not None else ""
+                if k == n:
+                    all_diverged.append(f"{name} ({k}/{n})".strip())
+                    continue
+                if cid not in done:
+                    missing.append(name or cid)
+                    continue
+                one = curves.loc[cid].dropna(axis=1, how="all")  # rows: seeds; cols: epochs
+                epochs = one.columns.to_numpy(dtype=float)
+                ax.fill_between(
+                    epochs,
+                    one.min(axis=0).to_numpy(dtype=float),
+                    one.max(axis=0).to_numpy(dtype=float),
+                    color=colours[lv],
+                    alpha=0.18,
+                    lw=0,
+                )
+                ax.plot(
+                    epochs,
+                    one.mean(axis=0).to_numpy(dtype=float),
+                    color=colours[lv],
+                    lw=1.3,
+                    label=name or "_all",
+                )
+                if k:
+                    partly_diverged.append(f"{name + ': ' if name else ''}{k}/{n} diverged")
+        # Notes go where the curves are not: a loss falls from the upper left to the
+        # lower right, an accuracy rises from the lower left to the upper right.
+        corners = ("upper right", "lower left") if ylog else ("lower right", "upper left")
+        if partly_diverged:
+            _note(ax, "\n".join(partly_diverged), corners[0])
+        if all_diverged:
+            _note(ax, "all seeds diverged: " + ", ".join(all_diverged), corners[1], "#b00000")
+        if missing:
+            text = f"no {metric} recorded: " + ", ".join(missing)
+            _note(ax, text, "upper left" if ylog else "lower left", "0.4")
+        if ylog:
+            _log_y(ax)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if cell + n_cols >= len(cells):
+            ax.set_xlabel("epoch")
+        if c == 0:
+            ax.set_ylabel(ylabel)
+    legend_title = "BN" if line_col == "bn" else _axis_name(line_col)
+    _legend(fig, axes, legend_title, [_fmt_value(v) for v in lines if v is not None])
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def _curves(family: str, tidy: pd.DataFrame, summary: pd.DataFrame) -> Figure:
+    if is_classification(summary):
+        return _curve_panels(
+            family,
+            tidy,
+            summary,
+            "test_acc",
+            "test accuracy",
+            ylog=False,
+            title=f"{family} family: test accuracy per epoch",
+        )
+    return _curve_panels(
+        family,
+        tidy,
+        summary,
+        "test_loss",
+        loss_label(summary),
+        ylog=True,
+        title=f"{family} family: learning curves",
+    )
+
+
+def _metric_panels(
+    summary: pd.DataFrame,
+    ys: list[Y],
+    *,
+    x: str,
+    line_col: str | None,
+    panel_col: str | None = None,
+    xlog: bool = False,
+    title: str,
+    reference: float | None = None,
+) -> Figure:
+    """Mean and interval of each metric in ``ys`` against ``x``, one line per ``line_col``.
+
+    Metrics go down the rows and ``panel_col``'s values across the columns; without
+    panels, several metrics sit side by side. A non-numeric ``x`` is categorical.
+    """
+    summary = with_derived(summary)
+    panels = ordered_values(summary, panel_col) if panel_col else [None]
+    across = panel_col is None and len(ys) > 1
+    if across:
+        n_rows, n_cols, n_panels = 1, len(ys), len(ys)
+    elif len(ys) == 1:
+        (n_rows, n_cols), n_panels = _wrapped(len(panels)), len(panels)
+    else:
+        n_rows, n_cols, n_panels = len(ys), len(panels), len(ys) * len(panels)
+    sharey = False if across else True if len(ys) == 1 else "row"
+    fig, axes = _new_figure(
+        n_rows, n_cols, row_height=2.6 if n_rows == 1 else 2.1, sharey=sharey, n_panels=n_panels
+    )
+    x_values = ordered_values(summary, x)
+    order = None if _numeric(x_values) else x_values
+    by = [c for c in (panel_col, line_col, x) if c]
+    slots = 0
+    for i, y in enumerate(ys):
+        agg = aggregate(summary, by, y.metric, log=y.log)
+        for j, pv in enumerate(panels):
+            k = i if across else j if len(ys) == 1 else i * n_cols + j
+            ax = axes[divmod(k, n_cols)]
+            if xlog:
+                ax.set_xscale("log")
+            if y.log:
+                _log_y(ax)
+            if reference is not None:
+                ax.axhline(reference, color="0.4", ls="--", lw=0.9, label="_reference")
+            part = agg if pv is None else agg[agg[panel_col] == pv]
+            slots = max(slots, _interval_plot(ax, part, x, line_col, xlog, order=order))
+            _panel_title(ax, y.short if pv is None else _param_label(panel_col, pv))
+            _x_axis(ax, x, x_values, xlog, order)
+            if across or k % n_cols == 0:
+                ax.set_ylabel(y.label)
+            if k + n_cols >= n_panels:
+                ax.set_xlabel(_X_LABELS.get(x, _axis_name(x)))
+    _headroom(axes, slots)
+    if line_col:
+        name = "BN" if line_col == "bn" else _axis_name(line_col)
+        _legend(fig, axes, name, [_fmt_value(v) for v in ordered_values(summary, line_col)])
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+class _Panels(NamedTuple):
+    """A metric-against-parameter figure: which metrics, against what, split how.
+
+    ``ys`` holds ``Y`` metrics or ``FINAL`` (the runs' final metric: accuracy for
+    classification, else the geometric-mean test loss).
+    """
+
+    ys: tuple
+    x: str
+    line: str | None
+    panel: str | None = None
+    xlog: bool = False
+    title: str = ""
+    reference: float | None = None
+
+
+FINAL = "final"
+VOLATILITY = Y("volatility", "volatility (late test-loss changes)", True, "volatility")
+GRAD_RATIO = Y("grad_ratio", "grad. norm first / last layer", True, "gradient ratio")
+BN_GAP = Y("bn_gap", "running-stat. error (mean + var gap)", True, "running statistics")
+_GRAD_TITLE = "first-to-last layer gradient-norm ratio"
+
+#: The metric-against-parameter figures of the known families, by name.
+_PANEL_FIGURES = {
+    "final_vs_depth": _Panels((FINAL,), "depth", "bn", "act", title="final test loss vs depth"),
+    "error_vs_lr": _Panels(
+        (FINAL,),
+        "lr",
+        "bn",
+        "depth",
+        xlog=True,
+        title="final test loss vs learning rate ({ci} intervals; × = k/n seeds diverged)",
+    ),
+    "final_vs_batch": _Panels(
+        (FINAL,), "batch_size", "bn", "depth", xlog=True, title="final test loss vs batch size"
+    ),
+    # BN runs only (the panels: one per BN placement).
+    "running_stats": _Panels(
+        (BN_GAP,),
+        "batch_size",
+        "depth",
+        "bn",
+        xlog=True,
+        title="error of BN's running statistics vs batch size",
+    ),
+    "final_vs_schedule": _Panels(
+        (FINAL, VOLATILITY), "schedule", "bn", title="final loss and late volatility per schedule"
+    ),
+    "final_vs_init": _Panels(
+        (FINAL,), "init", "bn", "act", title="final test loss per initialization"
+    ),
+    "speed_acc_vs_optimizer": _Panels(
+        (SPEED, ACCURACY),
+        "optimizer",
+        "bn_layers",
+        "act",
+        title="speed and final accuracy per optimizer",
+    ),
+    "speed_acc_vs_bn_layers": _Panels(
+        (SPEED, ACCURACY), "bn_layers", "act", title="speed and final accuracy vs BN layers"
+    ),
+    "acc_vs_batch": _Panels(
+        (ACCURACY,), "batch_size", "bn_layers", xlog=True, title="final test accuracy vs batch size"
+    ),
+    "acc_vs_lr": _Panels(
+        (ACCURACY,), "lr", "bn", xlog=True, title="final test accuracy vs learning rate"
+    ),
+    "grad_ratio": _Panels((GRAD_RATIO,), "depth", "bn", "act", title=_GRAD_TITLE, reference=1.0),
+}
+#: A family's own version of a figure: the lr family's gradient ratio is against lr.
+_FAMILY_PANEL_FIGURES = {
+    ("lr", "grad_ratio"): _Panels(
+        (GRAD_RATIO,), "lr", "bn", "depth", xlog=True, title=_GRAD_TITLE, reference=1.0
+    ),
+}
+
+
+def _panel_figure(family: str, name: str, summary: pd.DataFrame) -> Figure:
+    spec = _FAMILY_PANEL_FIGURES.get((family, name), _PANEL_FIGURES[name])
+    if spec.ys == (BN_GAP,):
+        summary = summary[summary["bn"] != "none"]
+        if summary.empty:
+            raise ValueError(f"family {family!r} has no BN runs, so no running statistics")
+    title = spec.title.format(ci=_CI)
+    return _metric_panels(
+        summary,
+        [_final_y(summary) if y == FINAL else y for y in spec.ys],
+        x=spec.x,
+        line_col=spec.line,
+        panel_col=spec.panel,
+        xlog=spec.xlog,
+        reference=spec.reference,
+        title=f"{family} family: {title}" + ("" if "{ci}" in spec.title else f" ({_CI} intervals)"),
+    )
+
+
+def _lr_trajectories(family: str, tidy: pd.DataFrame, summary: pd.DataFrame) -> Figure:
+    return _curve_panels(
+        family,
+        tidy,
+        summary,
+        "lr",
+        "learning rate (mean per epoch)",
+        ylog=True,
+        title=f"{family} family: the learning rate each schedule used",
+        layout=(_config_table(summary), None, "bn", "schedule"),
+    )
+
+
+def _bn_affine(family: str, tidy: pd.DataFrame, summary: pd.DataFrame) -> Figure:
+    """γ and β of the first BN layer per channel, per lr, one series per BN variant."""
+    found = tidy["metric"].str.extract(r"^bn1_(gamma|beta)\.(\d+)$")
+    params = tidy.loc[found[0].notna(), ["config_id", "seed", "value"]].assign(
+        which=found[0].dropna(), channel=found[1].dropna().astype(int)
+    )
+    runs = summary.loc[summary["bn"] != "none", ["config_id", "seed", "bn", "lr", "diverged"]]
+    if runs.empty or params.empty:
+        raise ValueError(f"family {family!r} recorded no learned BN parameters (bn1_gamma.<c>)")
+    channels = pd.DataFrame({"channel": sorted(params["channel"].unique())})
+    # One row per (run, channel), so that diverged runs, which record no γ/β, are counted.
+    frame = runs.merge(channels, how="cross")
+    lrs = ordered_values(runs, "lr")
+    fig, axes = _new_figure(2, len(lrs), row_height=2.0, sharey="row")
+    slots = 0
+    for r, (which, symbol, init) in enumerate([("gamma", "γ", 1.0), ("beta", "β", 0.0)]):
+        values = params.loc[params["which"] == which, ["config_id", "seed", "channel", "value"]]
+        rows = frame.merge(values, on=["config_id", "seed", "channel"], how="left")
+        agg = aggregate(rows, ["lr", "bn", "channel"], "value")
+        seeds = rows[(rows["diverged"] == 0) & rows["value"].notna()]
+        for c, lr in enumerate(lrs):
+            ax = axes[r, c]
+            ax.axhline(init, color="0.4", ls="--", lw=0.9, label="_initial")
+            marked = _interval_plot(
+                ax,
+                agg[agg["lr"] == lr],
+                "channel",
+                "bn",
+                xlog=False,
+                dodge=0.25,
+                points=seeds[seeds["lr"] == lr],
+                connect=False,  # channels are not a continuum
+            )
+            slots = max(slots, marked)
+            _panel_title(ax, f"{symbol} · lr {_fmt_value(lr)}")
+            ax.set_xticks(channels["channel"].tolist())
+            if c == 0:
+                ax.set_ylabel(f"learned {symbol} ({which})")
+            if r == 1:
+                ax.set_xlabel("channel of the first BN layer")
+    _headroom(axes, slots)
+    _legend(fig, axes, "BN", [_fmt_value(v) for v in ordered_values(runs, "bn")])
+    fig.suptitle(
+        f"{family} family: first BN layer's learned γ and β per channel ({_CI} intervals)",
+        fontsize=10,
+    )
+    return fig
+
+
+def _smoothed_sweeps(tidy: pd.DataFrame, ok: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per non-diverged seed, the LR range test's smoothed loss and lr per step.
+
+    Both are bias-corrected exponential moving averages (pandas' ``adjust=True``),
+    the lr on the log scale, as ``bnstudy.schedules.suggest_lr`` smooths them; a
+    sweep ends at its first non-finite loss. Returns (loss, lr) frames indexed by
+    (config_id, seed) with one column per step.
+    """
+    sweep = tidy[tidy["metric"].isin(["range_lr", "range_loss"])].merge(
+        ok, on=["config_id", "seed"]
+    )
+    wide = sweep.pivot_table(
+        index=["config_id", "seed", "epoch"], columns="metric", values="value", aggfunc="first"
+    )
+    losses, lrs = {}, {}
+    for key, one in wide.groupby(level=[0, 1]):
+        one = one.droplevel([0, 1]).sort_index()
+        bad = ~(np.isfinite(one["range_loss"]) & (one["range_lr"] > 0))
+        one = one[~bad.cumsum().astype(bool)]
+        ema = dict(alpha=1 - RANGE_SMOOTHING, adjust=True)
+        losses[key] = one["range_loss"].ewm(**ema).mean()
+        lrs[key] = np.exp(np.log(one["range_lr"]).ewm(**ema).mean())
+    return pd.DataFrame(losses).T, pd.DataFrame(lrs).T
+
+
+def _range_test(family: str, tidy: pd.DataFrame, summary: pd.DataFrame) -> Figure:
+    configs = _config_table(summary)
+    panel_col = "depth" if "depth" in configs else None
+    panels = ordered_values(configs, panel_col) if panel_col else [None]
+    lines = ordered_values(configs, "bn")
+    colours = _line_colours("bn", lines)
+    ok = summary.loc[summary["diverged"] == 0, ["config_id", "seed"]]
+    losses, lrs = _smoothed_sweeps(tidy, ok)
+    seeds = summary.groupby("config_id").agg(n=("seed", "size"), k=("diverged", "sum"))
+    fig, axes = _new_figure(1, len(panels), row_height=2.6)
+    starts = []
+    for c, pv in enumerate(panels):
+        ax = axes[0, c]
+        here = configs if pv is None else configs[configs[panel_col] == pv]
+        _panel_title(ax, _param_label(panel_col, pv) if pv is not None else "all runs")
+        notes = []
+        for bn in lines:
+            for cid in here.index[here["bn"] == bn]:
+                k, n = int(seeds.loc[cid, "k"]), int(seeds.loc[cid, "n"])
+                if k:
+                    notes.append(f"{bn}: {k}/{n} diverged")
+                if cid not in losses.index.get_level_values(0):
+                    continue
+                loss, lr = losses.loc[cid], lrs.loc[cid].mean(axis=0)
+                x = lr.to_numpy(dtype=float)
+                ax.fill_between(
+                    x, loss.min(axis=0), loss.max(axis=0), color=colours[bn], alpha=0.18, lw=0
+                )
+                mean = loss.mean(axis=0).to_numpy(dtype=float)
+                ax.plot(x, mean, color=colours[bn], lw=1.3, label=_fmt_value(bn))
+                starts.append(mean[np.isfinite(mean)][:1])
+                suggested = summary.loc[
+                    (summary["config_id"] == cid) & (summary["diverged"] == 0), "suggested_lr"
+                ].to_numpy(dtype=float)
+                suggested = suggested[np.isfinite(suggested) & (suggested > 0)]
+                if len(suggested):
+                    ax.axvline(
+                        float(np.exp(np.log(suggested).mean())),
+                        color=colours[bn],
+                        ls="--",
+                        lw=1.1,
+                        label="_suggested",
+                    )
+                else:
+                    notes.append(f"{bn}: no suggested lr")
+        if notes:
+            _note(ax, "\n".join(notes), "upper left")
+        ax.set_xscale("log")
+        _log_y(ax)
+        ax.set_xlabel("learning rate (smoothed)")
+    axes[0, 0].set_ylabel("training loss per step (smoothed)")
+    # The sweep ends in an explosion; keep the interesting part in view.
+    start = np.concatenate(starts) if starts else np.array([])
+    if start.size:
+        lo, hi = axes[0, 0].get_ylim()
+        axes[0, 0].set_ylim(lo, min(hi, 3 * float(start.max())))
+    axes[0, -1].plot([], [], color="0.3", ls="--", lw=1.1, label="suggested lr")
+    order = [_fmt_value(v) for v in lines] + ["suggested lr"]
+    _legend(fig, axes, "BN", order)
+    fig.suptitle(f"{family} family: LR range test (smoothed loss vs lr)", fontsize=10)
+    return fig
+
+
+def _final_vs_axis(family: str, tidy: pd.DataFrame, summary: pd.DataFrame, axis: str) -> Figure:
+    """Generic: the final metric against one grid axis, a line per another, panels by the rest."""
+    if axis not in summary:
+        raise ValueError(f"family {family!r} has no configuration column {axis!r}")
+    axes = grid_axes(summary)
+    line, panel = _generic_layout(axes, axis)
+    if panel == "_panel":
+        summary = _with_panel_key(summary, axes, [axis, line])
+    values = ordered_values(summary, axis)
+    xs = np.asarray(values, dtype=float) if _numeric(values) else np.array([])
+    xlog = bool(xs.size) and xs.min() > 0 and xs.max() / xs.min() >= 10
+    y = _final_y(summary)
+    return _metric_panels(
+        summary,
+        [y],
+        x=axis,
+        line_col=line,
+        panel_col=panel,
+        xlog=xlog,
+        title=f"{family} family: {y.label.split(' (')[0]} vs {_axis_name(axis)} ({_CI} intervals)",
+    )
+
+
+#: The figures drawn by a function of their own, by name.
+_MAKERS = {
+    "curves": _curves,
+    "lr_trajectories": _lr_trajectories,
+    "bn_affine": _bn_affine,
+    "range_test": _range_test,
+}
+_GENERIC_PREFIX = "final_vs_"
+
+
 def make_figure(family: str, name: str, tidy: pd.DataFrame, summary: pd.DataFrame) -> Figure:
-    """Draw figure ``name`` of ``family`` from its tidy table and per-seed summary."""
-    if name not in _MAKERS:
-        raise ValueError(f"unknown figure {name!r}; known: {sorted(_MAKERS)}")
+    """Draw figure ``name`` of ``family`` from its tidy table and per-seed summary.
+
+    A known family draws its own figures; ``final_vs_<axis>`` for a family the study
+    does not know (or a name no known figure has) is the generic plot against ``axis``.
+    """
+    known = name in _MAKERS or name in _PANEL_FIGURES
+    generic = name.startswith(_GENERIC_PREFIX) and len(name) > len(_GENERIC_PREFIX)
+    if not known and not generic:
+        names = sorted({*_MAKERS, *_PANEL_FIGURES})
+        raise ValueError(f"unknown figure {name!r}; known: {names} or final_vs_<grid axis>")
     if summary.empty:
         raise ValueError(f"family {family!r} has no runs to plot")
     with matplotlib.rc_context({"font.size": 8, "axes.titlesize": 9, "legend.fontsize": 8}):
-        return _MAKERS[name](family, tidy, summary)
+        if generic and (family not in FIGURES or not known):
+            return _final_vs_axis(family, tidy, summary, name.removeprefix(_GENERIC_PREFIX))
+        if name in _MAKERS:
+            return _MAKERS[name](family, tidy, summary)
+        return _panel_figure(family, name, summary)
 
 
 def save_svg(fig: Figure, path: str | os.PathLike) -> None:
@@ -457,3 +1123,47 @@ def plot_family(family: str, tidy_path, summary_path, outputs: dict[str, str]) -
     for name, path in outputs.items():
         fig = make_figure(family, name, tidy, summary)
         save_svg(fig, path)
+
+
+def sample_figure(data: dict, per_class: int = 4) -> Figure:
+    """A grid of training images: a column per class, its first ``per_class`` images."""
+    x = np.asarray(data["x_train"], dtype=float)  # (N, 1, 28, 28), standardized
+    y = np.asarray(data["y_train"])
+    names = list(data["class_names"])
+    picks = [np.flatnonzero(y == c)[:per_class] for c in range(len(names))]
+    shown = np.concatenate([x[p] for p in picks]) if picks else x[:0]
+    # One grey scale for every image, robust to a few extreme pixels.
+    vmin, vmax = np.percentile(shown, [0.5, 99.5]) if shown.size else (0.0, 1.0)
+    fig = Figure(figsize=(PAGE_WIDTH, 0.8 + 0.72 * per_class), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(per_class, len(names), squeeze=False)
+    for c, (name, idx) in enumerate(zip(names, picks, strict=True)):
+        for r in range(per_class):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if r < len(idx):
+                ax.imshow(x[idx[r], 0], cmap="gray", vmin=vmin, vmax=vmax, interpolation="nearest")
+        axes[0, c].set_title(name.replace(" ", "\n", 1) if len(name) > 10 else name, fontsize=7)
+    source = (data.get("meta") or {}).get("source", "")
+    fig.suptitle(
+        f"{data.get('name', 'images')}: the first {per_class} training images of each class "
+        f"({SOURCE_NAMES.get(source, source or 'source not recorded')})",
+        fontsize=9,
+    )
+    return fig
+
+
+def plot_samples(data_path: str, out_svg: str, per_class: int = 4) -> None:
+    """Sample images of a saved image dataset (``torch.save``d dict), as an SVG."""
+    import torch  # only this job reads a dataset file
+
+    data = torch.load(data_path, weights_only=True)
+    with matplotlib.rc_context({"font.size": 8}):
+        fig = sample_figure(
+            {**data, "x_train": data["x_train"].numpy(), "y_train": data["y_train"].numpy()},
+            per_class,
+        )
+    save_svg(fig, out_svg)

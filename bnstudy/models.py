@@ -1,12 +1,14 @@
-"""MLP-d with Batch Normalization placed before or after the activation (STUDY.md §2).
+"""The study's models (STUDY.md §2): MLP-d, the wide image MLP and LeNet-5.
+
+MLP-d places Batch Normalization before or after the activation:
 
 ``pre``:  Linear → BN → activation   (as in the BN paper)
 ``post``: Linear → activation → BN
 ``none``: Linear → activation
 
-The model is a flat ``nn.Sequential`` so the order of its layers can be read
-off (and tested) directly; the trainer finds Linear, BN and activation layers
-by type.
+Every model is a flat ``nn.Sequential`` so the order of its layers can be read
+off (and tested) directly; the trainer finds weight (Conv/Linear), BN and
+activation layers by type.
 
 >>> make_mlp(5, 1, depth=2, width=4, act="tanh", bn="pre")
 Sequential(
@@ -22,11 +24,18 @@ Sequential(
 
 from __future__ import annotations
 
+import math
+
 from torch import nn
+
+from bnstudy.norm import ScratchBatchNorm, ScratchBatchNorm1d, ScratchBatchNorm2d
 
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 BN_PLACEMENTS = ("none", "pre", "post")
 INITS = ("default", "xavier", "kaiming")
+WIDE_MLP_HIDDEN = (512, 256, 128, 64)  # 784-512-256-128-64-10
+LENET_BN = ("none", "library", "scratch")
+MODELS = ("mlp", "wide_mlp", "lenet")
 
 
 def make_mlp(
@@ -78,12 +87,124 @@ def initialize(model: nn.Module, init: str, act: str) -> None:
             nn.init.zeros_(m.bias)
 
 
+def make_wide_mlp(
+    bn_layers: int,
+    act: str,
+    init: str = "default",
+    in_features: int = 784,
+    out_features: int = 10,
+) -> nn.Sequential:
+    """Flatten → 784-512-256-128-64-10, BN after the first ``bn_layers`` hidden Linear layers.
+
+    A hidden layer with BN is Linear → BatchNorm1d → activation; one without
+    is Linear → activation.
+
+    >>> [type(m).__name__ for m in make_wide_mlp(1, "relu")][:6]
+    ['Flatten', 'Linear', 'BatchNorm1d', 'ReLU', 'Linear', 'ReLU']
+    """
+    if act not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {act!r}; allowed: {', '.join(ACTIVATIONS)}")
+    n_hidden = len(WIDE_MLP_HIDDEN)
+    if not (isinstance(bn_layers, int) and 0 <= bn_layers <= n_hidden):
+        raise ValueError(
+            f"bn_layers must be an integer in 0…{n_hidden} (BN after the first k of the "
+            f"{n_hidden} hidden layers), got {bn_layers!r}"
+        )
+    layers: list[nn.Module] = [nn.Flatten()]
+    fan_in = in_features
+    for i, width in enumerate(WIDE_MLP_HIDDEN):
+        layers.append(nn.Linear(fan_in, width))
+        if i < bn_layers:
+            layers.append(nn.BatchNorm1d(width))
+        layers.append(ACTIVATIONS[act]())
+        fan_in = width
+    layers.append(nn.Linear(fan_in, out_features))
+    model = nn.Sequential(*layers)
+    initialize(model, init, act)
+    return model
+
+
+def make_lenet(bn: str, out_features: int = 10) -> nn.Sequential:
+    """LeNet-5 with sigmoid activations, as in the Dive-into-Deep-Learning BN chapter.
+
+    Conv(1→6, 5) → [BN] → sigmoid → avg-pool 2 → Conv(6→16, 5) → [BN] → sigmoid
+    → avg-pool 2 → Flatten → Linear(256→120) → [BN] → sigmoid → Linear(120→84)
+    → [BN] → sigmoid → Linear(84→10), for 1×28×28 input (28 → 24 → 12 → 8 → 4,
+    so 16·4·4 = 256 features after flattening). ``bn`` is ``none``,
+    ``library`` (``torch.nn.BatchNorm1d/2d``) or ``scratch``
+    (``bnstudy.norm``). Weights are Xavier-uniform, biases zero.
+    """
+    if bn not in LENET_BN:
+        raise ValueError(f"unknown LeNet BN variant {bn!r}; allowed: {', '.join(LENET_BN)}")
+
+    def norm(num_features: int, dims: int) -> list[nn.Module]:
+        if bn == "none":
+            return []
+        if bn == "library":
+            return [nn.BatchNorm2d(num_features) if dims == 4 else nn.BatchNorm1d(num_features)]
+        if dims == 4:
+            return [ScratchBatchNorm2d(num_features)]
+        return [ScratchBatchNorm1d(num_features)]
+
+    model = nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5),  # (N, 6, 24, 24)
+        *norm(6, 4),
+        nn.Sigmoid(),
+        nn.AvgPool2d(kernel_size=2, stride=2),  # (N, 6, 12, 12)
+        nn.Conv2d(6, 16, kernel_size=5),  # (N, 16, 8, 8)
+        *norm(16, 4),
+        nn.Sigmoid(),
+        nn.AvgPool2d(kernel_size=2, stride=2),  # (N, 16, 4, 4)
+        nn.Flatten(),  # (N, 256)
+        nn.Linear(16 * 4 * 4, 120),
+        *norm(120, 2),
+        nn.Sigmoid(),
+        nn.Linear(120, 84),
+        *norm(84, 2),
+        nn.Sigmoid(),
+        nn.Linear(84, out_features),
+    )
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+    return model
+
+
+def make_model(cfg, in_shape: tuple[int, ...], n_out: int) -> nn.Module:
+    """Build ``cfg.model`` (a ``TrainConfig``) for inputs of shape ``in_shape`` (no batch dim).
+
+    ``mlp`` takes flat (N, features) input; ``wide_mlp`` flattens its input
+    itself; ``lenet`` needs 1×28×28 images.
+    """
+    in_shape = tuple(in_shape)
+    n_in = math.prod(in_shape)
+    if cfg.model == "mlp":
+        if len(in_shape) != 1:
+            raise ValueError(f"mlp expects flat input (features,), got shape {in_shape}")
+        return make_mlp(n_in, n_out, cfg.depth, cfg.width, cfg.act, cfg.bn, cfg.init)
+    if cfg.model == "wide_mlp":
+        return make_wide_mlp(cfg.bn_layers, cfg.act, cfg.init, in_features=n_in, out_features=n_out)
+    if cfg.model == "lenet":
+        if in_shape != (1, 28, 28):
+            raise ValueError(f"lenet expects input of shape (1, 28, 28), got {in_shape}")
+        return make_lenet(cfg.bn, out_features=n_out)
+    raise ValueError(f"unknown model {cfg.model!r}; allowed: {', '.join(MODELS)}")
+
+
 def linear_layers(model: nn.Module) -> list[nn.Linear]:
     return [m for m in model.modules() if isinstance(m, nn.Linear)]
 
 
-def bn_layers(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
-    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+def weight_layers(model: nn.Module) -> list[nn.Module]:
+    """Conv2d and Linear layers in forward order (of a flat ``nn.Sequential``)."""
+    return [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
+def bn_layers(model: nn.Module) -> list[nn.Module]:
+    """Library and hand-written BN layers: each has ``running_mean`` and ``running_var``."""
+    kinds = (nn.modules.batchnorm._BatchNorm, ScratchBatchNorm)
+    return [m for m in model.modules() if isinstance(m, kinds)]
 
 
 def activation_layers(model: nn.Module, kind: type[nn.Module]) -> list[nn.Module]:

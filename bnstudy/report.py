@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import importlib.metadata
+import json
 import math
 import os
 import platform
@@ -23,10 +24,20 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from bnstudy.figures import figure_caption, ordered_values, read_table
+from bnstudy.families import FAMILY_DESCRIPTIONS, FAMILY_TITLES, KNOWN_FAMILIES
+from bnstudy.figures import (
+    SOURCE_NAMES,
+    figure_caption,
+    grid_axes,
+    is_classification,
+    loss_label,
+    ordered_values,
+    read_table,
+    with_derived,
+)
 from bnstudy.io import atomic_write, write_text
 from bnstudy.stats import CONFIDENCE, aggregate
-from bnstudy.summary import SUMMARY_METRICS
+from bnstudy.summary import FINAL_EPOCHS, SUMMARY_METRICS
 
 DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "report"
 TEMPLATE = "report.html.j2"
@@ -57,7 +68,20 @@ DATASET_TEXT = {
         "The simple-data control: the same features with a linear target, "
         "y = 2x₁ − x₂ + 3x₃ + x₄ + 2x₅ + ε."
     ),
-    "images": "Ten-class grey-scale images (procedural shapes or Fashion-MNIST).",
+    "images": "Ten-class grey-scale images of 1×28×28 pixels.",
+}
+#: What the ``images`` dataset is, by the ``source`` its meta records.
+IMAGE_SOURCE_TEXT = {
+    "synthetic": (
+        "Procedurally generated shapes (the study's default image set): each image is one of "
+        "ten shapes drawn at a random position, size, aspect ratio, rotation, stroke thickness "
+        "and contrast over a background of random brightness, with clutter strokes and pixel "
+        "noise, from a seeded generator."
+    ),
+    "fashion_mnist": (
+        "Fashion-MNIST (Xiao et al., 2017), read from its four standard IDX files: grey-scale "
+        "photographs of clothing and accessories."
+    ),
 }
 MODEL_TEXT = {
     "mlp": (
@@ -65,16 +89,25 @@ MODEL_TEXT = {
         "(Linear → BN → activation) or post (Linear → activation → BN), with PyTorch's "
         "BN momentum and eps."
     ),
+    "wide_mlp": (
+        "Wide MLP for images: 784-512-256-128-64-10 (the image flattened, four hidden layers, "
+        "ten outputs); BN (Linear → BN → activation) after the first k hidden layers."
+    ),
+    "lenet": (
+        "LeNet-5 as in the Dive-into-Deep-Learning BN chapter: Conv(1→6, 5) → [BN] → sigmoid → "
+        "avg-pool 2 → Conv(6→16, 5) → [BN] → sigmoid → avg-pool 2 → Linear(256→120) → [BN] → "
+        "sigmoid → Linear(120→84) → [BN] → sigmoid → Linear(84→10); Xavier-uniform init, "
+        "cross-entropy, accuracy measured in evaluation mode. Variants: none (no BN), library "
+        "(torch.nn.BatchNorm1d/2d) and scratch (BN written in this project: batch statistics "
+        "in training, running averages in evaluation, per-channel statistics over N·H·W for "
+        "convolutions)."
+    ),
 }
-FAMILY_TEXT = {
-    "depth": (
-        "Does BN's benefit depend on depth and on the activation, and does its placement "
-        "(before or after the activation) matter? Fixed learning rate and batch size."
-    ),
-    "lr": (
-        "How sensitive is the final error to the learning rate with and without BN, and "
-        "which learning rates diverge?"
-    ),
+#: The configuration columns that shape each model (the others do not apply to it).
+MODEL_PARAMS = {
+    "mlp": ("depth", "width", "act", "bn", "init"),
+    "wide_mlp": ("act", "bn_layers", "init"),
+    "lenet": ("bn",),
 }
 #: Readable names of configuration columns.
 PARAM_NAMES = {
@@ -84,18 +117,52 @@ PARAM_NAMES = {
     "width": "width",
     "act": "activation",
     "bn": "BN",
+    "bn_layers": "BN layers",
     "init": "initialization",
     "optimizer": "optimizer",
     "lr": "learning rate",
     "momentum": "momentum",
-    "nesterov": "Nesterov",
+    "nesterov_momentum": "Nesterov momentum",
     "schedule": "schedule",
+    "schedule_k": "schedule time constant",
+    "range_end": "range-test end lr",
     "batch_size": "batch size",
     "epochs": "epochs",
     "diverge_factor": "divergence factor",
 }
+#: The numbers of each family's table after its final metric (its figures show them too).
+TABLE_EXTRAS = {
+    "depth": ["grad_ratio"],
+    "lr": ["grad_ratio"],
+    "batch": ["bn_gap"],
+    "schedule": ["volatility"],
+    "optimizer": ["speed"],
+    "bn_layers": ["speed"],
+    "lr_range": ["suggested_lr"],
+}
+#: Table metric -> (column header, geometric mean?, what it is, for the table's caption).
+TABLE_METRICS = {
+    "final_acc": ("final accuracy", False, "test accuracy at the last epoch (mean)"),
+    "grad_ratio": (
+        "gradient ratio first/last",
+        True,
+        "the first layer's gradient norm over the last layer's (geometric mean)",
+    ),
+    "bn_gap": (
+        "running-stat. error",
+        True,
+        "gap between BN's running mean and variance and the true statistics (geometric mean; "
+        "BN runs only)",
+    ),
+    "volatility": (
+        "volatility",
+        True,
+        "std of the epoch-to-epoch test-loss change over the last epochs (geometric mean)",
+    ),
+    "speed": ("speed", False, "mean over epochs of the log test loss, lower is faster (mean)"),
+    "suggested_lr": ("suggested lr", True, "the LR range test's suggestion (geometric mean)"),
+}
 _NOT_PARAMS = {"family", "config_id", "seed", "grad_ratio", *SUMMARY_METRICS}
-_REGRESSION_DATASETS = {"poly2", "linear"}
 _DASH = "–"
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -265,22 +332,50 @@ def collect_provenance(config: dict, repo_dir) -> dict:
 # --------------------------------------------------------------------------- context
 
 
-def _family_order(config: dict, families: list[str]) -> list[str]:
-    """Families in config order, then any others that have results."""
-    declared = config.get("families", [])
+def _declared(config: dict) -> dict[str, dict]:
+    """The config's family blocks by name (a list of names or of blocks also works)."""
+    declared = config.get("families", []) if isinstance(config, Mapping) else []
     if isinstance(declared, Mapping):
-        names = list(declared)
+        items = list(declared.items())
     else:
-        names = [f["name"] if isinstance(f, Mapping) else str(f) for f in declared]
-    ordered = [f for f in names if f in families]
-    return ordered + [f for f in families if f not in ordered]
+        items = [(f["name"], f) if isinstance(f, Mapping) else (f, {}) for f in declared]
+    return {str(k): dict(v) if isinstance(v, Mapping) else {} for k, v in items}
+
+
+def _family_order(config: dict, families: list[str]) -> tuple[list[str], list[str]]:
+    """(the study's families in STUDY.md order, the user's own in config order).
+
+    Only families with results are listed; a user family missing from the config
+    follows the declared ones.
+    """
+    known = [f for f in KNOWN_FAMILIES if f in families]
+    declared = [f for f in _declared(config) if f in families and f not in KNOWN_FAMILIES]
+    return known, declared + [f for f in families if f not in known and f not in declared]
+
+
+def _applies(col: str, runs: pd.DataFrame) -> bool:
+    """Whether configuration column ``col`` shapes ``runs`` (width does not shape LeNet)."""
+    values = {c: set(runs[c].dropna()) for c in ("model", "optimizer", "schedule") if c in runs}
+    models = values.get("model", set())
+    if models and all(m in MODEL_PARAMS for m in models):
+        by_model = {c for m in models for c in MODEL_PARAMS[m]}
+        if col in {c for cols in MODEL_PARAMS.values() for c in cols} - by_model:
+            return False
+    optimizers, schedules = values.get("optimizer", set()), values.get("schedule", set())
+    needs = {
+        "momentum": optimizers and "sgd" in optimizers,
+        "nesterov_momentum": optimizers and "nesterov" in optimizers,
+        "schedule_k": schedules and schedules & {"inverse_time", "exponential"},
+        "range_end": schedules and "range_test" in schedules,
+    }
+    return bool(needs.get(col, True))
 
 
 def _params(summary: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """The configuration columns of a summary: (varying, fixed)."""
-    cols = [c for c in summary.columns if c not in _NOT_PARAMS]
-    varying = [c for c in cols if summary[c].nunique(dropna=False) > 1]
-    return varying, [c for c in cols if c not in varying]
+    """The configuration columns of a summary: (varying, fixed and relevant)."""
+    varying = grid_axes(summary)
+    cols = [c for c in summary.columns if c not in _NOT_PARAMS and c not in varying]
+    return varying, [c for c in cols if _applies(c, summary)]
 
 
 def _sort_natural(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
@@ -292,50 +387,63 @@ def _sort_natural(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     return frame.iloc[np.lexsort([ranks[c].to_numpy() for c in reversed(cols)])]
 
 
-def _loss_name(summary: pd.DataFrame) -> str:
-    datasets = set(summary["dataset"].dropna()) if "dataset" in summary else set()
-    return "test MSE" if datasets and datasets <= _REGRESSION_DATASETS else "test loss"
-
-
 def _n_seeds(summary: pd.DataFrame) -> str:
     per_config = summary.groupby("config_id")["seed"].nunique()
     lo, hi = int(per_config.min()), int(per_config.max())
     return str(lo) if lo == hi else f"{lo}–{hi}"
 
 
-def _family_table(summary: pd.DataFrame, varying: list[str]) -> dict:
-    """Per configuration: geometric-mean final loss and gradient ratio, and divergences."""
+def _table_metrics(family: str, summary: pd.DataFrame) -> list[tuple[str, str, bool, str]]:
+    """(metric, header, geometric mean?, description) of each number in a family's table."""
+    if is_classification(summary):
+        first = ("final_acc", *TABLE_METRICS["final_acc"])
+    else:
+        loss = loss_label(summary)
+        what = f"mean {loss} of the last {FINAL_EPOCHS} epochs (geometric mean over seeds)"
+        first = ("final_test", f"final {loss}", True, what)
+    extras = [(m, *TABLE_METRICS[m]) for m in TABLE_EXTRAS.get(family, [])]
+    return [first, *extras]
+
+
+def _family_table(family: str, summary: pd.DataFrame, varying: list[str]) -> dict:
+    """Per configuration: the family's numbers with intervals, and the divergences."""
     by = varying or ["config_id"]
-    summary = summary.assign(grad_ratio=summary["grad_first"] / summary["grad_last"])
-    final = aggregate(summary, by, "final_test", log=True)
-    ratio = aggregate(summary, by, "grad_ratio", log=True)
-    table = _sort_natural(final.merge(ratio, on=by, suffixes=("", "_ratio")), by)
+    summary = with_derived(summary)
+    metrics = _table_metrics(family, summary)
+    table = None
+    for i, (metric, _, log, _) in enumerate(metrics):
+        cols = {"mean": f"mean_{i}", "ci_low": f"low_{i}", "ci_high": f"high_{i}"}
+        agg = aggregate(summary, by, metric, log=log).rename(columns=cols)
+        table = agg if table is None else table.merge(agg[[*by, *cols.values()]], on=by)
+    table = _sort_natural(table, by)
     ci = _ci_label()
-    loss = _loss_name(summary)
-    columns = [PARAM_NAMES.get(c, c) for c in by] + [
-        f"final {loss}",
-        f"{ci} interval",
-        "gradient ratio first/last",
-        f"{ci} interval",
-        "diverged",
-    ]
+    columns = [PARAM_NAMES.get(c, c) for c in by]
+    for _, header, _, _ in metrics:
+        columns += [header, f"{ci} interval"]
     rows = []
     for rec in table.to_dict("records"):
         k, n = int(rec["n_diverged"]), int(rec["n_seeds"])
+        cells = []
+        for i in range(len(metrics)):
+            cells += [
+                fmt(rec[f"mean_{i}"]),
+                fmt_interval(rec[f"low_{i}"], rec[f"high_{i}"]),
+            ]
         rows.append(
             {
                 "params": [fmt_param(rec[c]) for c in by],
-                "cells": [
-                    fmt(rec["mean"]),
-                    fmt_interval(rec["ci_low"], rec["ci_high"]),
-                    fmt(rec["mean_ratio"]),
-                    fmt_interval(rec["ci_low_ratio"], rec["ci_high_ratio"]),
-                ],
+                "cells": cells,
                 "diverged": f"{k} of {n} seeds",
                 "any_diverged": k > 0,
             }
         )
-    return {"columns": columns, "n_params": len(by), "rows": rows}
+    described = "; ".join(f"{header}: {what}" for _, header, _, what in metrics)
+    return {
+        "columns": [*columns, "diverged"],
+        "n_params": len(by),
+        "rows": rows,
+        "caption": f"over the non-diverged seeds with {ci} intervals. Columns: {described}.",
+    }
 
 
 def _svg_data_uri(path) -> str:
@@ -372,9 +480,17 @@ def build_context(
     summaries: dict[str, pd.DataFrame],
     figures: dict[str, dict[str, str]],
     provenance: dict,
+    datasets: Mapping[str, Mapping] | None = None,
+    samples: Mapping[str, str] | None = None,
 ) -> dict:
-    """Everything the template shows, with every number already computed and formatted."""
-    families = _family_order(config, [f for f, s in summaries.items() if not s.empty])
+    """Everything the template shows, with every number already computed and formatted.
+
+    ``datasets`` maps a dataset to its meta (``bnstudy.data.describe``: source, sizes,
+    class names...); ``samples`` maps an image dataset to the SVG of its sample images.
+    """
+    known, additional = _family_order(config, [f for f, s in summaries.items() if not s.empty])
+    families = known + additional
+    declared = _declared(config)
     claims = claims.reset_index(drop=True)
     counts = _counts(claims["verdict"])
     by_count = {c["verdict"]: c["count"] for c in counts}
@@ -403,13 +519,13 @@ def build_context(
         )
 
     family_sections, grids, runtimes, figure_commands = [], [], [], []
-    datasets: dict[str, list[str]] = {}
+    used_by: dict[str, list[str]] = {}
     models: dict[str, dict] = {}
     for fam in families:
         summary = summaries[fam]
         varying, fixed = _params(summary)
         for ds in ordered_values(summary, "dataset") if "dataset" in summary else []:
-            datasets.setdefault(str(ds), []).append(fam)
+            used_by.setdefault(str(ds), []).append(fam)
         for model in ordered_values(summary, "model") if "model" in summary else []:
             models.setdefault(str(model), {"families": [], "parts": []})
             models[str(model)]["families"].append(fam)
@@ -438,7 +554,7 @@ def build_context(
             figs.append(
                 {
                     "name": name,
-                    "caption": figure_caption(fam, name),
+                    "caption": figure_caption(fam, name, summary),
                     "src": _svg_data_uri(path),
                     "path": _display_path(path),
                 }
@@ -448,10 +564,11 @@ def build_context(
         family_sections.append(
             {
                 "family": fam,
-                "text": FAMILY_TEXT.get(fam, ""),
+                "title": FAMILY_TITLES.get(fam, fam),
+                "text": _family_text(fam, declared.get(fam, {}), grid),
                 "grid": grid,
                 "figures": figs,
-                "table": _family_table(summary, varying),
+                "table": _family_table(fam, summary, varying),
                 "claims": family_claims,
                 "compute": fmt_duration(float(np.nansum(summary["wall_time"]))),
             }
@@ -513,27 +630,23 @@ def build_context(
         },
         "confidence": _ci_label(),
         "datasets": [
-            {
-                "id": ds,
-                "text": DATASET_TEXT.get(ds, ""),
-                "families": fams,
-                "params": _dataset_params(config, ds),
-            }
-            for ds, fams in datasets.items()
+            _dataset_entry(ds, fams, config, (datasets or {}).get(ds), (samples or {}).get(ds))
+            for ds, fams in used_by.items()
         ],
         "models": [
             {
                 "id": m,
                 "text": MODEL_TEXT.get(m, ""),
                 "families": info["families"],
-                "params": _model_params(pd.concat(info["parts"], ignore_index=True)),
+                "params": _model_params(m, pd.concat(info["parts"], ignore_index=True)),
             }
             for m, info in models.items()
         ],
         "grids": grids,
         "total_compute": fmt_duration(total_seconds),
         "total_seconds": repr(total_seconds),
-        "families": family_sections,
+        "families": family_sections[: len(known)],
+        "additional": family_sections[len(known) :],
         "claims": claim_rows,
         "conclusions": groups,
         "provenance": {
@@ -553,21 +666,72 @@ def build_context(
     }
 
 
-def _model_params(runs: pd.DataFrame) -> list[tuple[str, str]]:
+def _family_text(family: str, block: Mapping, grid: dict) -> str:
+    """The question a family asks: the study's words, the config's, or its grid."""
+    if family in FAMILY_DESCRIPTIONS:
+        return FAMILY_DESCRIPTIONS[family]
+    if block.get("description"):
+        return str(block["description"]).strip()
+    axes = " × ".join(name for name, _ in grid["varying"]) or "a single configuration"
+    return f"A family of this configuration's own: {grid['model']} on {grid['dataset']}, {axes}."
+
+
+def _model_params(model: str, runs: pd.DataFrame) -> list[tuple[str, str]]:
     """The architecture settings the runs of one model used, e.g. ("depth", "1, 2, 3, 4")."""
     return [
         (PARAM_NAMES.get(c, c), ", ".join(fmt_param(v) for v in ordered_values(runs, c)))
-        for c in ("depth", "width", "act", "bn")
+        for c in MODEL_PARAMS.get(model, ("depth", "width", "act", "bn"))
         if c in runs
     ]
 
 
-def _dataset_params(config: dict, dataset: str) -> list[tuple[str, str]]:
-    """The dataset's settings from the config's ``datasets`` block, if it has one."""
-    block = (config.get("datasets") or {}).get(dataset) if isinstance(config, Mapping) else None
-    if not isinstance(block, Mapping):
-        return []
-    return [(str(k), fmt_param(v)) for k, v in block.items() if not isinstance(v, Mapping | list)]
+#: Meta entries the dataset text already says in words (or that are too long to list).
+_META_IN_TEXT = {"name", "task", "source", "class_names", "input_shape", "n_train", "n_test"}
+
+
+def _dataset_entry(
+    ds: str, families: list[str], config: dict, meta: Mapping | None, sample_svg: str | None
+) -> dict:
+    """One dataset of the Setup: what it is, its size and settings, its sample images."""
+    text = DATASET_TEXT.get(ds, "")
+    meta = dict(meta or {})
+    source = meta.get("source")
+    if source is not None:
+        text = IMAGE_SOURCE_TEXT.get(str(source), f"Source: {source}.")
+    elif ds == "images":
+        text += " Its source (procedural shapes or Fashion-MNIST) was not recorded."
+    if "n_train" in meta and "n_test" in meta:
+        shape = "×".join(str(int(d)) for d in meta.get("input_shape") or [])
+        text += (
+            f" {meta['n_train']:,} training and {meta['n_test']:,} test samples"
+            + (f" of shape {shape}" if shape else "")
+            + "."
+        )
+    if meta.get("class_names"):
+        text += f" Classes: {', '.join(str(c) for c in meta['class_names'])}."
+    if meta:
+        params = [
+            (str(k).replace("_", " "), fmt(v) if isinstance(v, float) else fmt_param(v))
+            for k, v in meta.items()
+            if k not in _META_IN_TEXT and not isinstance(v, Mapping | list | tuple)
+        ]
+    else:
+        block = (config.get("datasets") or {}).get(ds) if isinstance(config, Mapping) else None
+        block = block if isinstance(block, Mapping) else {}
+        params = [
+            (str(k), fmt_param(v)) for k, v in block.items() if not isinstance(v, Mapping | list)
+        ]
+    figure = None
+    if sample_svg:
+        origin = SOURCE_NAMES.get(str(source), str(source)) if source else "source not recorded"
+        figure = {
+            "src": _svg_data_uri(sample_svg),
+            "caption": (
+                f"The first training images of each class of {ds} ({origin}), after "
+                "standardization, on one grey scale."
+            ),
+        }
+    return {"id": ds, "text": text, "families": families, "params": params, "samples": figure}
 
 
 # --------------------------------------------------------------------------- rendering
@@ -598,8 +762,14 @@ def render_report(
     html_out: str,
     pdf_out: str,
     template_dir: str | os.PathLike = DEFAULT_TEMPLATE_DIR,
+    datasets: Mapping[str, Mapping] | None = None,
+    samples: Mapping[str, str] | None = None,
 ) -> None:
-    """Write the report as a self-contained HTML file and as a PDF, both atomically."""
+    """Write the report as a self-contained HTML file and as a PDF, both atomically.
+
+    ``datasets`` (dataset -> its meta) and ``samples`` (image dataset -> SVG of sample
+    images) feed the Setup's description of the data; both are optional.
+    """
     import weasyprint  # slow to import; only the report job needs it
 
     context = build_context(
@@ -609,6 +779,8 @@ def render_report(
         summaries=summaries,
         figures=figures,
         provenance=provenance,
+        datasets=datasets,
+        samples=samples,
     )
     html = render_html(context, template_dir)
     write_text(html_out, html)
@@ -626,11 +798,14 @@ def render_files(
     pdf_out: str,
     repo_dir=DEFAULT_TEMPLATE_DIR.parent,
     template_dir=DEFAULT_TEMPLATE_DIR,
+    datasets_meta: Mapping[str, str] | None = None,
+    samples: Mapping[str, str] | None = None,
 ) -> None:
     """The report from the pipeline's files: claims CSV, summary CSVs and figure SVGs.
 
     ``figures`` maps a family to ``{figure name: svg path}`` or to a list of SVG paths
-    (the name is then the file's stem).
+    (the name is then the file's stem). ``datasets_meta`` maps a dataset to the JSON
+    file of its meta; ``samples`` an image dataset to the SVG of its sample images.
     """
     from bnstudy import claims as claims_lib
 
@@ -657,4 +832,9 @@ def render_files(
         html_out=html_out,
         pdf_out=pdf_out,
         template_dir=template_dir,
+        datasets={
+            ds: json.loads(Path(path).read_text(encoding="utf-8"))
+            for ds, path in (datasets_meta or {}).items()
+        },
+        samples=dict(samples or {}),
     )

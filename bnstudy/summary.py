@@ -13,7 +13,11 @@ Metric names written by the trainer (``bnstudy.train``):
 * once, at the last recorded epoch: ``diverged`` (0 or 1), ``bn_mean_gap.<j>``
   and ``bn_var_gap.<j>`` (j = 1 … number of BN layers: mean absolute gap
   between running and true population statistics), ``dead_frac`` (ReLU
-  models: fraction of hidden units that are zero on every training sample).
+  models: fraction of hidden units that are zero on every training sample),
+  ``bn1_gamma.<c>`` and ``bn1_beta.<c>`` (the first BN layer's learned scale
+  and shift per channel), ``suggested_lr`` (LR range test only);
+* per optimizer step, LR range test only: ``range_lr`` and ``range_loss``, with
+  the step number (1, 2, …) in the ``epoch`` column.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ SUMMARY_METRICS = [
     "bn_mean_gap",
     "bn_var_gap",
     "wall_time",
+    "suggested_lr",
 ]
 
 
@@ -81,6 +86,8 @@ def _per_seed(curves: pd.DataFrame) -> dict[str, float]:
             out[name] = float(curves[cols].stack().mean())
     if "dead_frac" in curves:
         out["dead_frac"] = float(curves["dead_frac"].dropna().iloc[-1])
+    if "suggested_lr" in curves:
+        out["suggested_lr"] = float(curves["suggested_lr"].dropna().iloc[-1])
     if "wall_time" in curves:
         out["wall_time"] = float(curves["wall_time"].sum())
     return out

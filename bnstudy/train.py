@@ -29,7 +29,8 @@ from torch import nn
 
 from bnstudy import io
 from bnstudy.config import TrainConfig
-from bnstudy.models import activation_layers, bn_layers, linear_layers, make_mlp
+from bnstudy.models import activation_layers, bn_layers, make_model, weight_layers
+from bnstudy.schedules import make_schedule, suggest_lr
 
 log = logging.getLogger("bnstudy.train")
 
@@ -76,16 +77,18 @@ def batch_slices(n: int, batch_size: int, has_bn: bool) -> tuple[list[slice], bo
 
 def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)
+    if cfg.optimizer == "nesterov":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.nesterov_momentum, nesterov=True)
     if cfg.optimizer == "adam":
         return torch.optim.Adam(params, lr=cfg.lr)
-    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; allowed: sgd, adam")
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; allowed: sgd, nesterov, adam")
 
 
 def build_model(cfg: TrainConfig, data: dict) -> nn.Module:
-    n_in = data["x_train"].shape[1]
+    in_shape = tuple(data["x_train"].shape[1:])
     n_out = data.get("n_classes", 1) if data["task"] == "classification" else 1
-    return make_mlp(n_in, n_out, cfg.depth, cfg.width, cfg.act, cfg.bn, cfg.init)
+    return make_model(cfg, in_shape, n_out)
 
 
 def _loss_fn(task: str) -> nn.Module:
@@ -104,7 +107,9 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str) -> d
 
 
 @torch.no_grad()
-def end_of_training_probes(model: nn.Module, x_train: torch.Tensor, act: str) -> dict[str, float]:
+def end_of_training_probes(
+    model: nn.Module, x_train: torch.Tensor, cfg: TrainConfig
+) -> dict[str, float]:
     """BN running-statistics gaps and the dead-ReLU fraction, on the full training set.
 
     The true population statistics of each BN layer's input are those of the
@@ -119,7 +124,7 @@ def end_of_training_probes(model: nn.Module, x_train: torch.Tensor, act: str) ->
         hooks.append(
             m.register_forward_hook(lambda mod, inp, out: captured.__setitem__(mod, inp[0]))
         )
-    relus = activation_layers(model, nn.ReLU) if act == "relu" else []
+    relus = activation_layers(model, nn.ReLU) if cfg.act == "relu" else []
     for m in relus:
         hooks.append(m.register_forward_hook(lambda mod, inp, out: captured.__setitem__(mod, out)))
     try:
@@ -129,82 +134,128 @@ def end_of_training_probes(model: nn.Module, x_train: torch.Tensor, act: str) ->
             h.remove()
     probes: dict[str, float] = {}
     for j, m in enumerate(bns, start=1):
-        z = captured[m]  # (n, C) input of this BN layer
+        z = captured[m]  # (N, C) or (N, C, H, W): the input of this BN layer
+        z = z.transpose(0, 1).flatten(1)  # (C, N·H·W): per-channel statistics, as BN takes them
         # PyTorch keeps the unbiased variance in running_var; compare like with like.
-        probes[f"bn_mean_gap.{j}"] = (m.running_mean - z.mean(0)).abs().mean().item()
-        probes[f"bn_var_gap.{j}"] = (m.running_var - z.var(0, unbiased=True)).abs().mean().item()
+        probes[f"bn_mean_gap.{j}"] = (m.running_mean - z.mean(1)).abs().mean().item()
+        probes[f"bn_var_gap.{j}"] = (m.running_var - z.var(1, unbiased=True)).abs().mean().item()
     if relus:
-        dead = torch.cat([(captured[m] == 0).all(0) for m in relus])  # (units,)
+        dead = torch.cat([(captured[m] == 0).all(0).flatten() for m in relus])  # (units,)
         probes["dead_frac"] = dead.float().mean().item()
+    if cfg.model == "lenet" and bns:
+        # The learned scale and shift of the first BN layer, shown in the report.
+        for c, (g, b) in enumerate(
+            zip(bns[0].weight.tolist(), bns[0].bias.tolist(), strict=True), 1
+        ):
+            probes[f"bn1_gamma.{c}"] = g
+            probes[f"bn1_beta.{c}"] = b
     return probes
 
 
 def train_seed(cfg: TrainConfig, data: dict, seed: int, device: torch.device) -> SeedRun:
-    """Train one seed of ``cfg`` on ``data``; never raises on divergence."""
+    """Train one seed of ``cfg`` on ``data``; never raises on divergence.
+
+    With the ``range_test`` schedule (the LR range test) the loss of every step
+    is recorded against its lr, an exploding loss ends the sweep (that is its
+    purpose, not a divergence), and the suggested lr is recorded at the end.
+    """
     run = SeedRun(seed)
     task = data["task"]
     x_train, y_train = data["x_train"].to(device), data["y_train"].to(device)
     x_test, y_test = data["x_test"].to(device), data["y_test"].to(device)
+    range_test = cfg.schedule == "range_test"
 
     torch.manual_seed(seed)
     model = build_model(cfg, data).to(device)
     shuffle = torch.Generator().manual_seed(seed)
     optimizer = make_optimizer(cfg, model.parameters())
     loss_fn = _loss_fn(task)
-    linears = linear_layers(model)
+    layers = weight_layers(model)
     has_bn = bool(bn_layers(model))
 
     n = x_train.shape[0]
+    slices, merged = batch_slices(n, cfg.batch_size, has_bn)
+    if merged:
+        log.info(
+            "seed %d: %d training samples in batches of %d leave a last batch of 1; "
+            "merged it into the previous batch so BN never normalizes a single sample",
+            seed,
+            n,
+            cfg.batch_size,
+        )
+    schedule = make_schedule(
+        cfg.schedule,
+        optimizer,
+        lr=cfg.lr,
+        epochs=cfg.epochs,
+        steps_per_epoch=len(slices),
+        k=cfg.schedule_k,
+        range_end=cfg.range_end,
+    )
     first_loss = None
     last_epoch = 0
+    sweep: list[tuple[float, float]] = []  # (lr, loss) per step of an LR range test
+    exploded = False
     for epoch in range(1, cfg.epochs + 1):
         start = time.perf_counter()
-        lr = optimizer.param_groups[0]["lr"]
         perm = torch.randperm(n, generator=shuffle).to(device)
-        slices, merged = batch_slices(n, cfg.batch_size, has_bn)
-        if merged and epoch == 1:
-            log.info(
-                "seed %d: %d training samples in batches of %d leave a last batch of 1; "
-                "merged it into the previous batch so BN never normalizes a single sample",
-                seed,
-                n,
-                cfg.batch_size,
-            )
         model.train()
         loss_sum = torch.zeros((), device=device)
-        grad_sum = torch.zeros(len(linears), device=device)
+        grad_sum = torch.zeros(len(layers), device=device)
+        lr_sum, steps = 0.0, 0
         for sl in slices:
             idx = perm[sl]
+            lr = schedule.current_lr()
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model(x_train[idx]), y_train[idx])
             value = loss.item()
             if first_loss is None:
                 first_loss = value
             if not math.isfinite(value) or value > cfg.diverge_factor * max(first_loss, 1e-12):
-                run.diverged = True
+                exploded = True
                 break
             loss.backward()
-            grad_sum += torch.stack([lin.weight.grad.norm() for lin in linears])
+            grad_sum += torch.stack([layer.weight.grad.norm() for layer in layers])
             optimizer.step()
+            schedule.after_batch()
             loss_sum += loss.detach()
-        if not run.diverged:
+            lr_sum += lr
+            steps += 1
+            if range_test:
+                sweep.append((lr, value))
+        if exploded and range_test:
+            log.info("seed %d: LR range test stopped at lr %g where the loss exploded", seed, lr)
+            if steps == 0:
+                break
+        if not exploded:
             test = evaluate(model, x_test, y_test, task)
-            run.diverged = not math.isfinite(test["loss"])
-        if run.diverged:
+            exploded = not math.isfinite(test["loss"])
+        if exploded and not range_test:
             log.warning("seed %d diverged in epoch %d (lr %g); stopped this seed", seed, epoch, lr)
+            run.diverged = True
             run.add(epoch, "diverged", 1.0)
             return run
-        steps = len(slices)
-        run.add(epoch, "train_loss", loss_sum.item() / steps)
-        run.add(epoch, "test_loss", test["loss"])
-        if "acc" in test:
-            run.add(epoch, "test_acc", test["acc"])
-        run.add(epoch, "lr", lr)
+        train_loss = loss_sum.item() / steps
+        schedule.after_epoch(train_loss)
+        run.add(epoch, "train_loss", train_loss)
+        if not exploded:
+            run.add(epoch, "test_loss", test["loss"])
+            if "acc" in test:
+                run.add(epoch, "test_acc", test["acc"])
+        run.add(epoch, "lr", lr_sum / steps)  # the mean lr this epoch's steps used
         for i, g in enumerate((grad_sum / steps).tolist(), start=1):
             run.add(epoch, f"grad_norm.{i}", g)
         run.times.append((seed, epoch, time.perf_counter() - start))
         last_epoch = epoch
-    for name, value in end_of_training_probes(model, x_train, cfg.act).items():
+        if exploded:
+            break
+    if range_test:
+        for step, (lr, value) in enumerate(sweep, start=1):
+            run.add(step, "range_lr", lr)
+            run.add(step, "range_loss", value)
+        lrs, losses = [lr for lr, _ in sweep], [v for _, v in sweep]
+        run.add(last_epoch, "suggested_lr", suggest_lr(lrs, losses))
+    for name, value in end_of_training_probes(model, x_train, cfg).items():
         run.add(last_epoch, name, value)
     run.add(last_epoch, "diverged", 0.0)
     return run

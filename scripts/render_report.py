@@ -9,6 +9,8 @@ render_files(
     claims_path=snakemake.input.claims,
     summaries=dict(zip(snakemake.params.families, snakemake.input.summaries, strict=True)),
     figures=snakemake.params.figures,
+    datasets_meta=snakemake.params.metas,
+    samples=snakemake.params.samples,
     html_out=snakemake.output.html,
     pdf_out=snakemake.output.pdf,
 )

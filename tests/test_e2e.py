@@ -15,7 +15,6 @@ from bnstudy.claims import CLAIM_IDS
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.e2e
 VERDICTS = {"supported", "contradicted", "inconclusive", "not run"}
-IMPLEMENTED = {"D2", "D3", "D4", "D5", "D6", "G1", "L1", "L2", "L3", "L4"}
 
 
 def _copy_checkout(dest: Path) -> None:
@@ -89,8 +88,8 @@ def test_every_claim_has_a_verdict(smoke):
     ]
     assert list(claims["claim"]) == CLAIM_IDS
     assert set(claims["verdict"]) <= VERDICTS
-    judged = claims[claims["claim"].isin(IMPLEMENTED)]
-    assert (judged["verdict"] != "not run").all(), judged
+    # The smoke config runs every family of the study, so no claim may be "not run".
+    assert (claims["verdict"] != "not run").all(), claims[claims["verdict"] == "not run"]
 
 
 def test_tables_hold_every_configuration_and_seed(smoke):

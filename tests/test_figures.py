@@ -19,32 +19,50 @@ SEEDS = [0, 1, 2]
 BLOWUP = 1e8  # test loss of a diverging seed before it turns NaN: must never be drawn
 
 
-def _config(family: str, depth: int, act: str, bn: str, lr: float) -> dict:
-    return {
-        "family": family,
-        "config_id": f"{family}-d{depth}-{act}-{bn}-lr{lr:g}",
-        "dataset": "poly2",
-        "model": "mlp",
-        "depth": depth,
-        "width": 4,
-        "act": act,
-        "bn": bn,
-        "init": "default",
-        "optimizer": "sgd",
-        "lr": lr,
-        "momentum": 0.0,
-        "nesterov": False,
-        "schedule": "constant",
-        "batch_size": 50,
-        "epochs": EPOCHS,
-        "diverge_factor": 1e6,
-    }
+BAD_ACC = 0.0123  # test accuracy of a diverging seed: must never be drawn
+
+#: Every configuration column of a run (bnstudy.config.TrainConfig), at its default.
+CONFIG_DEFAULTS = {
+    "dataset": "poly2",
+    "model": "mlp",
+    "depth": 3,
+    "width": 4,
+    "act": "tanh",
+    "bn": "none",
+    "bn_layers": 0,
+    "init": "default",
+    "optimizer": "sgd",
+    "lr": 0.03,
+    "momentum": 0.0,
+    "nesterov_momentum": 0.9,
+    "schedule": "constant",
+    "schedule_k": 10.0,
+    "range_end": 1.0,
+    "batch_size": 50,
+    "epochs": EPOCHS,
+    "diverge_factor": 1e6,
+}
 
 
-def _runs(cfg: dict, diverged_seeds: set[int]) -> list[dict]:
-    """Tidy rows of every seed of one configuration; ``diverged_seeds`` blow up at epoch 3."""
+def _config(family: str, **params) -> dict:
+    cid = f"{family}-" + "-".join(
+        f"{k}{v:g}" if isinstance(v, float) else f"{k}{v}" for k, v in params.items()
+    )
+    return {"family": family, "config_id": cid, **CONFIG_DEFAULTS, **params}
+
+
+def _has_bn(cfg: dict) -> bool:
+    return cfg["bn"] != "none" or cfg["bn_layers"] > 0
+
+
+def _runs(cfg: dict, diverged_seeds: set[int], extra=None) -> list[dict]:
+    """Tidy rows of every seed of one configuration; ``diverged_seeds`` blow up at epoch 3.
+
+    Classification (dataset ``images``) adds a test accuracy; ``extra(cfg, seed)`` gives
+    further ``(epoch, metric, value)`` rows of a seed that did not diverge.
+    """
     rows = []
-    base = 1.0 + cfg["depth"] + (0.0 if cfg["bn"] == "none" else -0.5) + cfg["lr"]
+    base = 1.0 + cfg["depth"] + (-0.5 if _has_bn(cfg) else 0.0) + cfg["lr"]
     n_linear = cfg["depth"] + 1
     for seed in SEEDS:
         rng = np.random.default_rng([zlib.crc32(cfg["config_id"].encode()), seed])
@@ -59,16 +77,23 @@ def _runs(cfg: dict, diverged_seeds: set[int]) -> list[dict]:
                 "lr": cfg["lr"],
                 "wall_time": 0.25,
             }
+            if cfg["dataset"] == "images":
+                metrics["test_acc"] = BAD_ACC if diverged else 1 - 0.1 * test
             for i in range(1, n_linear + 1):
-                metrics[f"grad_norm.{i}"] = 0.1 * i * (1.5 if cfg["bn"] == "none" else 1.0)
+                metrics[f"grad_norm.{i}"] = 0.1 * i * (1.0 if _has_bn(cfg) else 1.5)
             if epoch == EPOCHS:
                 metrics["diverged"] = float(diverged)
-                if cfg["bn"] != "none":
+                if _has_bn(cfg):
                     metrics["bn_mean_gap.1"] = 0.01
                 if cfg["act"] == "relu":
                     metrics["dead_frac"] = 0.1
             for metric, value in metrics.items():
                 rows.append({**cfg, "seed": seed, "epoch": epoch, "metric": metric, "value": value})
+        if extra is not None and not diverged:
+            rows += [
+                {**cfg, "seed": seed, "epoch": e, "metric": m, "value": v}
+                for e, m, v in extra(cfg, seed)
+            ]
     return rows
 
 
@@ -77,7 +102,7 @@ def depth_family() -> tuple[pd.DataFrame, pd.DataFrame]:
     diverges."""
     rows = []
     for depth, act, bn in itertools.product([1, 3], ["sigmoid", "relu"], ["none", "pre"]):
-        cfg = _config("depth", depth, act, bn, 0.03)
+        cfg = _config("depth", depth=depth, act=act, bn=bn)
         bad = {2} if (depth, act, bn) == (3, "sigmoid", "none") else set()
         rows += _runs(cfg, bad)
     tidy = pd.DataFrame(rows)
@@ -89,7 +114,7 @@ def lr_family() -> tuple[pd.DataFrame, pd.DataFrame]:
     diverges and seed 0 with BN."""
     rows = []
     for lr, depth, bn in itertools.product([0.3, 0.03, 0.003], [3, 4], ["none", "pre"]):
-        cfg = _config("lr", depth, "tanh", bn, lr)
+        cfg = _config("lr", lr=lr, depth=depth, bn=bn)
         bad = set(SEEDS) if (lr, bn) == (0.3, "none") else {0} if lr == 0.3 else set()
         rows += _runs(cfg, bad)
     tidy = pd.DataFrame(rows)
@@ -119,15 +144,26 @@ def _finite_y(ax) -> np.ndarray:
 
 
 def test_figure_names():
-    assert figures.figure_names("depth") == ["curves", "final_vs_depth", "grad_ratio"]
-    assert figures.figure_names("lr") == ["curves", "error_vs_lr", "grad_ratio"]
-    assert figures.figure_names("no-such-family") == []
+    grid = ["depth", "act", "bn"]
+    assert figures.figure_names("depth", grid) == ["curves", "final_vs_depth", "grad_ratio"]
+    assert figures.figure_names("lr", ["lr", "depth", "bn"]) == [
+        "curves",
+        "error_vs_lr",
+        "grad_ratio",
+    ]
+    # A family of the user's own: curves and the final metric against each grid axis.
+    assert figures.figure_names("no-such-family", ["width", "bn"]) == [
+        "curves",
+        "final_vs_bn",
+        "final_vs_width",
+    ]
+    assert figures.figure_names("no-such-family", []) == ["curves"]
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_every_figure_is_drawn_without_pyplot(family):
     tidy, summary = FAMILIES[family]()
-    for name in figures.figure_names(family):
+    for name in figures.figure_names(family, []):
         fig = figures.make_figure(family, name, tidy, summary)
         assert _data_axes(fig), name
         assert all(ax.get_yscale() == "log" for ax in _data_axes(fig)), name
@@ -228,7 +264,7 @@ def test_plot_family_writes_identical_parseable_svgs(family, tmp_path):
     tidy_path, summary_path = tmp_path / "tidy.csv", tmp_path / "summary.csv"
     tidy.to_csv(tidy_path, index=False)
     summary.to_csv(summary_path, index=False)
-    names = figures.figure_names(family)
+    names = figures.figure_names(family, [])
     runs = []
     for run in ("a", "b"):
         outputs = {name: str(tmp_path / run / f"{name}.svg") for name in names}

@@ -107,7 +107,12 @@ BAD = [
     (("fixed", "batch_size"), 0, "families.depth.fixed.batch_size = 0", ">= 1"),
     (("fixed", "batch_size"), 100000, "families.depth.fixed.batch_size = 100000", "1 … 700"),
     (("fixed", "epochs"), 0, "families.depth.fixed.epochs = 0", ">= 1"),
-    (("fixed", "optimizer"), "rmsprop", "families.depth.fixed.optimizer = 'rmsprop'", "sgd, adam"),
+    (
+        ("fixed", "optimizer"),
+        "rmsprop",
+        "families.depth.fixed.optimizer = 'rmsprop'",
+        "sgd, nesterov, adam",
+    ),
     (("grid", "depth"), [0, 1], "families.depth.grid.depth[0] = 0", ">= 1"),
     (("grid", "depth"), [], "families.depth.grid.depth is empty", "at least one"),
     (("grid", "depth"), [2, 2], "families.depth.grid.depth = [2, 2]", "twice"),
@@ -137,3 +142,62 @@ def test_bad_global_values():
     cfg["families"]["depth"]["dataset"] = "mnist"
     with pytest.raises(ConfigError, match="poly2, linear"):
         check_config(cfg, SCHEMA)
+
+
+def _images_family(**over):
+    block = {"dataset": "images", "model": "lenet", "grid": {"bn": ["none", "library"]}}
+    block.update(over)
+    return block
+
+
+@pytest.mark.parametrize(
+    "block, message",
+    [
+        (
+            _images_family(grid={"bn": ["none", "pre"]}),
+            "families.x.grid.bn[1] = 'pre' is not allowed for model lenet; "
+            "allowed: none, library, scratch",
+        ),
+        (
+            _images_family(model="mlp"),
+            "families.x.model = 'mlp' cannot train on dataset 'images'; allowed: wide_mlp, lenet",
+        ),
+        (
+            {"dataset": "poly2", "model": "mlp", "grid": {"bn_layers": [0, 1]}},
+            "bn_layers applies to model wide_mlp only",
+        ),
+        (
+            {"dataset": "images", "model": "wide_mlp", "grid": {"bn": ["pre"]}},
+            "the wide MLP sets BN with bn_layers",
+        ),
+        (
+            {"dataset": "images", "model": "wide_mlp", "grid": {"bn_layers": [5]}},
+            "families.x.grid.bn_layers[0] = 5 is not allowed; allowed: integer >= 0 and <= 4",
+        ),
+        (
+            _images_family(fixed={"batch_size": 7000}),
+            "families.x.fixed.batch_size = 7000 is larger than the training set; "
+            "allowed: 1 … 6000 (datasets.images.n_train)",
+        ),
+        (
+            _images_family(fixed={"schedule": "warmup"}),
+            "families.x.fixed.schedule = 'warmup' is not allowed; allowed: constant, halving",
+        ),
+    ],
+)
+def test_cross_key_checks(block, message):
+    with pytest.raises(ConfigError) as err:
+        check_config({"families": {"x": block}}, SCHEMA)
+    assert message in str(err.value)
+
+
+def test_family_overrides_seeds_and_typos_warn():
+    from bnstudy.config import family_name_warnings
+
+    cfg = {"seeds": 5, "families": {"lenet": _images_family(seeds=2)}}
+    check_config(cfg, SCHEMA)
+    assert cfg["families"]["lenet"]["seeds"] == 2
+    warnings = family_name_warnings(
+        {"depthh": {}, "lenet": {}, "my_widths": {}}, ["depth", "lenet"]
+    )
+    assert len(warnings) == 1 and "did you mean 'depth'" in warnings[0]

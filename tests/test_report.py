@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import zlib
 from pathlib import Path
@@ -11,8 +12,11 @@ import markupsafe
 import numpy as np
 import pandas as pd
 import pytest
+from test_figures import CONFIG_DEFAULTS
 
+from bnstudy import claims as claims_lib
 from bnstudy import figures, report
+from bnstudy.families import FAMILY_DESCRIPTIONS, FAMILY_TITLES, KNOWN_FAMILIES
 from bnstudy.summary import summarize
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,18 +32,7 @@ def _family(family: str, grid: dict, diverged: dict) -> pd.DataFrame:
     keys = list(grid)
     for point in itertools.product(*grid.values()):
         p = dict(zip(keys, point, strict=True))
-        cfg = {
-            "dataset": "poly2",
-            "model": "mlp",
-            "depth": 3,
-            "width": 4,
-            "act": "tanh",
-            "bn": "none",
-            "lr": 0.03,
-            "batch_size": 50,
-            "epochs": EPOCHS,
-            **p,
-        }
+        cfg = {**CONFIG_DEFAULTS, "epochs": EPOCHS, **p}
         cid = family + "-" + "-".join(f"{k}{v}" for k, v in p.items())
         cfg = {"family": family, "config_id": cid, **cfg}
         for seed in SEEDS:
@@ -89,7 +82,9 @@ def inputs(tmp_path_factory):
         tidy_path, summary_path = tmp / f"{fam}.csv", tmp / f"{fam}_summary.csv"
         tidy.to_csv(tidy_path, index=False)
         summaries[fam].to_csv(summary_path, index=False)
-        figs[fam] = {n: str(tmp / "figures" / fam / f"{n}.svg") for n in figures.figure_names(fam)}
+        figs[fam] = {
+            n: str(tmp / "figures" / fam / f"{n}.svg") for n in figures.figure_names(fam, [])
+        }
         figures.plot_family(fam, tidy_path, summary_path, figs[fam])
     claims = pd.DataFrame(
         [
@@ -233,8 +228,6 @@ def test_number_formatting():
 
 def test_render_files_reads_the_pipeline_outputs(inputs, tmp_path):
     """The Snakemake entry point: claims CSV, summary CSVs and figure paths listed per family."""
-    from bnstudy import claims as claims_lib
-
     claims_path = tmp_path / "claims.csv"
     inputs["claims"].to_csv(claims_path, index=False)
     summaries = {}
@@ -253,5 +246,172 @@ def test_render_files_reads_the_pipeline_outputs(inputs, tmp_path):
     html = html_out.read_text(encoding="utf-8")
     assert pdf_out.read_bytes().startswith(b"%PDF")
     assert str(markupsafe.escape(claims_lib.claim_statement("D2"))) in html
-    assert html.index('id="family-lr"') < html.index('id="family-depth"')  # config order
+    # The study's families follow STUDY.md's order, whatever the config's.
+    assert html.index('id="family-depth"') < html.index('id="family-lr"')
     assert html.count('<img src="data:image/svg+xml;base64,') == 6
+    assert 'id="additional"' not in html  # no family of the user's own
+
+
+# --------------------------------------------------------------------------- every family
+
+IMAGES_META = {
+    "name": "images",
+    "task": "classification",
+    "n_train": 6000,
+    "n_test": 2000,
+    "input_shape": [1, 28, 28],
+    "class_names": ["ring", "square outline", "filled square", "triangle", "plus"]
+    + ["x", "double bar", "vertical line", "diagonal", "arc"],
+    "source": "synthetic",
+    "seed": 420,
+    "shape_params": {"scale": [0.3, 0.6]},
+    "pixel_mean": 0.123456,
+    "pixel_std": 0.5,
+}
+POLY2_META = {"name": "poly2", "task": "regression", "n_train": 700, "n_test": 300}
+
+
+def _placeholder_svg(path: Path, text: str) -> str:
+    """A small valid SVG: the report embeds figures, it does not look inside them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="504" height="200" viewBox="0 0 504 200">'
+        f'<rect width="504" height="200" fill="#eee"/><text x="10" y="30">{text}</text></svg>'
+    )
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def every_family(tmp_path_factory):
+    """A report of all the study's families plus one of the user's own, through render_files."""
+    from test_figures import depth_family, lr_family
+    from test_figures_more import FAMILIES, GRIDS, my_widths_family
+
+    builders = {**FAMILIES, "depth": depth_family, "lr": lr_family}
+    tmp = tmp_path_factory.mktemp("every")
+    summaries, paths, figs = {}, {}, {}
+    for fam, build in builders.items():
+        summaries[fam] = build()[1]
+        paths[fam] = str(tmp / f"{fam}_summary.csv")
+        summaries[fam].to_csv(paths[fam], index=False)
+        figs[fam] = [
+            _placeholder_svg(tmp / "figures" / fam / f"{name}.svg", f"{fam}/{name}")
+            for name in figures.figure_names(fam, GRIDS.get(fam, []))
+        ]
+    claims = pd.DataFrame(
+        [
+            ["D2", "depth", "supported", 0.52, 0.21, 0.83, 3, "effect(depth 3) > effect(depth 1)"],
+            ["N1", "lenet", "not run", np.nan, np.nan, np.nan, np.nan, "judge not implemented"],
+        ],
+        columns=["claim", "family", "verdict", "effect", "ci_low", "ci_high", "n_seeds", "detail"],
+    )
+    claims.to_csv(tmp / "claims.csv", index=False)
+    metas = {}
+    for ds, meta in {"images": IMAGES_META, "poly2": POLY2_META}.items():
+        metas[ds] = str(tmp / f"{ds}.json")
+        Path(metas[ds]).write_text(json.dumps(meta))
+    samples = {"images": _placeholder_svg(tmp / "figures" / "data" / "images_samples.svg", "S")}
+    # The user's family comes first in the config: it is still reported after the study's.
+    study = {"families": {"my_widths": {"description": "Does width matter?"}, "lr": {}}}
+    html_out, pdf_out = tmp / "out" / "report.html", tmp / "out" / "report.pdf"
+    report.render_files(
+        study=study,
+        claims_path=tmp / "claims.csv",
+        summaries=paths,
+        figures=figs,
+        html_out=str(html_out),
+        pdf_out=str(pdf_out),
+        datasets_meta=metas,
+        samples=samples,
+    )
+    return {
+        "html": html_out.read_text(encoding="utf-8"),
+        "pdf": pdf_out.read_bytes(),
+        "summaries": summaries,
+        "figures": figs,
+        "my_widths": my_widths_family()[1],
+    }
+
+
+def _section(html: str, family: str) -> str:
+    return re.search(rf'<section class="family" id="family-{family}">.*?</section>', html, re.S)[0]
+
+
+def test_every_family_has_a_section_in_study_order(every_family):
+    html = every_family["html"]
+    assert every_family["pdf"].startswith(b"%PDF")
+    positions = [html.index(f'id="family-{fam}"') for fam in KNOWN_FAMILIES]
+    assert positions == sorted(positions)
+    for fam in KNOWN_FAMILIES:
+        section = _section(html, fam)
+        assert FAMILY_TITLES[fam] in section
+        assert str(markupsafe.escape(FAMILY_DESCRIPTIONS[fam])) in section
+        assert section.count("<figure") == len(every_family["figures"][fam])
+    n_figures = sum(len(f) for f in every_family["figures"].values()) + 1  # + samples
+    assert html.count('<img src="data:image/svg+xml;base64,') == n_figures
+    assert "γ" in figures.figure_caption("lenet", "bn_affine")
+    assert 'id="fig-lenet-bn_affine"' in _section(html, "lenet")
+
+
+def test_user_family_under_additional_experiments(every_family):
+    html = every_family["html"]
+    additional = html[html.index('<section id="additional">') :]
+    additional = additional[: additional.index('<section id="claims">')]
+    assert "<h2>Additional experiments</h2>" in additional
+    section = _section(additional, "my_widths")
+    assert "Does width matter?" in section
+    assert section.count("<figure") == 3  # curves, final_vs_bn, final_vs_width
+    assert "One line per BN" in section  # the generic caption names its lines
+    assert not any(f'id="family-{fam}"' in additional for fam in KNOWN_FAMILIES)
+    assert html.index('id="family-lr_range"') < html.index('<section id="additional">')
+    # The grids table lists it with the others.
+    assert '<a href="#family-my_widths">my_widths</a>' in html
+
+
+def test_setup_describes_the_image_source_and_shows_samples(every_family):
+    setup = re.search(r'<section id="setup">.*?</section>', every_family["html"], re.S)[0]
+    assert "Procedurally generated shapes" in setup
+    assert "6,000 training and 2,000 test samples of shape 1×28×28" in setup
+    assert "square outline" in setup and "pixel mean 0.123" in setup
+    samples = re.search(r'<figure class="samples" id="samples-images">.*?</figure>', setup, re.S)
+    assert samples and "data:image/svg+xml;base64," in samples[0]
+    assert "700 training and 300 test samples" in setup
+    # Models: each model used, with the settings that shape it.
+    assert "784-512-256-128-64-10" in setup and "LeNet-5" in setup
+    wide = re.search(r"<dt><code>wide_mlp</code></dt>\s*<dd>(.*?)</dd>", setup, re.S)[1]
+    assert "BN layers 0, 1, 2, 3, 4" in wide and "depth" not in wide.split("In these runs")[1]
+    lenet_grid = re.search(r'<td><a href="#family-lenet">.*?</tr>', setup, re.S)[0]
+    assert "width" not in lenet_grid and "activation" not in lenet_grid
+
+
+def test_fashion_mnist_source_is_named(every_family):
+    meta = {**IMAGES_META, "source": "fashion_mnist", "class_names": ["T-shirt/top"] * 10}
+    context = report.build_context(
+        config={},
+        claims=pd.DataFrame(columns=claims_lib.COLUMNS),
+        conclusions=[],
+        summaries={"lenet": every_family["summaries"]["lenet"]},
+        figures={},
+        provenance={},
+        datasets={"images": meta},
+    )
+    (images,) = context["datasets"]
+    assert images["text"].startswith("Fashion-MNIST") and images["samples"] is None
+    assert [m["id"] for m in context["models"]] == ["lenet"]
+
+
+def test_classification_tables_report_accuracy(every_family):
+    html = every_family["html"]
+    optimizer = _section(html, "optimizer")
+    head = re.search(r"<thead>(.*?)</thead>", optimizer, re.S)[1]
+    assert "final accuracy" in head and "speed" in head and "MSE" not in head
+    summary = every_family["summaries"]["optimizer"]
+    ok = summary[(summary["diverged"] == 0) & (summary["optimizer"] == "sgd")]
+    ok = ok[(ok["bn_layers"] == 0) & (ok["act"] == "sigmoid")]
+    row = re.search(r"<tr>\s*<td>sigmoid</td><td>0</td><td>sgd</td>(.*?)</tr>", optimizer, re.S)
+    assert row and f">{report.fmt(ok['final_acc'].mean())}<" in row[1]
+    assert "1 of 3 seeds" in row[1]
+    depth_head = re.search(r"<thead>(.*?)</thead>", _section(html, "depth"), re.S)[1]
+    assert "final test MSE" in depth_head and "gradient ratio" in depth_head
+    assert "running-stat. error" in _section(html, "batch")
+    assert "suggested lr" in _section(html, "lr_range")

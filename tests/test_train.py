@@ -107,3 +107,66 @@ def test_classification_records_accuracy():
     metrics, _ = train_config(_cfg(epochs=2, batch_size=10), data, seeds=[0])
     acc = metrics.query("metric == 'test_acc'")["value"]
     assert len(acc) == 2 and ((acc >= 0) & (acc <= 1)).all()
+
+
+def _images(n_train=64, n_test=32):
+    from bnstudy.images import make_shapes
+
+    return make_shapes(n_train, n_test, seed=1)
+
+
+@pytest.mark.parametrize("bn", ["none", "library", "scratch"])
+def test_lenet_trains_and_records_bn_affine_parameters(bn):
+    cfg = TrainConfig(
+        dataset="images", model="lenet", bn=bn, lr=0.3, batch_size=32, epochs=2, act="sigmoid"
+    )
+    metrics, _ = train_config(cfg, _images(), seeds=[0])
+    names = set(metrics["metric"])
+    assert {"test_acc", "grad_norm.1", "grad_norm.5"} <= names  # 2 conv + 3 linear layers
+    gammas = {m for m in names if m.startswith("bn1_gamma.")}
+    assert len(gammas) == (0 if bn == "none" else 6)
+    if bn != "none":
+        assert {"bn_mean_gap.1", "bn_var_gap.4"} <= names
+
+
+def test_scratch_and_library_bn_give_the_same_first_epoch():
+    base = dict(dataset="images", model="lenet", lr=0.1, batch_size=32, epochs=1)
+    lib, _ = train_config(TrainConfig(bn="library", **base), _images(), seeds=[0])
+    scr, _ = train_config(TrainConfig(bn="scratch", **base), _images(), seeds=[0])
+    a = lib.set_index(["metric", "epoch"])["value"]
+    b = scr.set_index(["metric", "epoch"])["value"]
+    assert abs(a[("test_loss", 1)] - b[("test_loss", 1)]) < 1e-4
+
+
+def test_wide_mlp_with_bn_layers_and_nesterov():
+    cfg = TrainConfig(
+        dataset="images",
+        model="wide_mlp",
+        bn_layers=2,
+        act="relu",
+        optimizer="nesterov",
+        lr=0.01,
+        batch_size=16,
+        epochs=1,
+    )
+    metrics, _ = train_config(cfg, _images(), seeds=[0])
+    names = set(metrics["metric"])
+    assert {"bn_mean_gap.1", "bn_mean_gap.2", "dead_frac", "test_acc"} <= names
+    assert "bn_mean_gap.3" not in names
+
+
+def test_range_test_sweeps_lr_per_step_and_suggests_one(poly2_small):
+    cfg = _cfg(schedule="range_test", lr=1e-4, range_end=1.0, batch_size=4, epochs=3, bn="none")
+    metrics, _ = train_config(cfg, poly2_small, seeds=[0])
+    lrs = metrics.query("metric == 'range_lr'").sort_values("epoch")["value"].to_numpy()
+    assert len(lrs) > 40 and lrs[0] == pytest.approx(1e-4)
+    assert (lrs[1:] > lrs[:-1]).all()
+    assert metrics.query("metric == 'diverged'")["value"].tolist() == [0.0]
+    suggested = metrics.query("metric == 'suggested_lr'")["value"].iloc[0]
+    assert 1e-4 <= suggested <= 1.0
+
+
+def test_recorded_lr_follows_the_schedule(poly2_small):
+    metrics, _ = train_config(_cfg(schedule="halving", epochs=4), poly2_small, seeds=[0])
+    lrs = metrics.query("metric == 'lr'").sort_values("epoch")["value"].tolist()
+    assert lrs == pytest.approx([0.03, 0.015, 0.0075, 0.00375])

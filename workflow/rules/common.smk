@@ -4,9 +4,11 @@ import os
 import re
 
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 
-from bnstudy.config import ConfigError, check_config
-from bnstudy.families import FIGURES
+from bnstudy.config import ConfigError, check_config, family_name_warnings
+from bnstudy.data import dataset_settings
+from bnstudy.families import KNOWN_FAMILIES, figure_names
 
 SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 
@@ -15,10 +17,16 @@ try:
     STUDY = check_config(config, SCHEMA)
 except ConfigError as err:
     raise WorkflowError(f"invalid config: {err}") from None
+for warning in family_name_warnings(config["families"], KNOWN_FAMILIES):
+    logger.warning(f"config: {warning}")
 
 FAMILIES = list(STUDY)
 CONFIGS = {fam: {c["config_id"]: c for c in cfgs} for fam, cfgs in STUDY.items()}
 DATASETS = sorted({c["dataset"] for cfgs in STUDY.values() for c in cfgs})
+IMAGE_DATASETS = [d for d in DATASETS if d == "images"]
+FIGURES = {
+    fam: figure_names(fam, list(config["families"][fam]["grid"])) for fam in FAMILIES
+}
 
 
 def _alternatives(values):
@@ -42,7 +50,8 @@ def lib(*modules):
 
 
 def get_dataset_params(wildcards):
-    return {"name": wildcards.dataset, **config["datasets"]}
+    """Only the settings that shape this dataset, so editing another leaves it alone."""
+    return dataset_settings(wildcards.dataset, config["datasets"])
 
 
 def get_run_config(wildcards):
@@ -53,6 +62,11 @@ def get_dataset_file(wildcards):
     return f"results/data/{get_run_config(wildcards)['dataset']}.pt"
 
 
+def get_seeds(family):
+    """Seeds 0 … S−1, S from the family block if it sets its own, else the global one."""
+    return list(range(config["families"][family].get("seeds", config["seeds"])))
+
+
 def get_run_params(wildcards):
     """This configuration's own values only, so a change elsewhere never reruns it."""
     cfg = dict(get_run_config(wildcards))
@@ -60,7 +74,7 @@ def get_run_params(wildcards):
         "family": cfg.pop("family"),
         "config_id": cfg.pop("config_id"),
         "config": cfg,
-        "seeds": list(range(config["seeds"])),
+        "seeds": get_seeds(wildcards.family),
         "device": config["device"],
     }
 
@@ -85,7 +99,7 @@ def get_family_resolved(wildcards):
 
 
 def get_family_figures(family):
-    return [f"results/figures/{family}/{name}.svg" for name in FIGURES.get(family, [])]
+    return [f"results/figures/{family}/{name}.svg" for name in FIGURES[family]]
 
 
 def get_all_summaries():
@@ -95,3 +109,11 @@ def get_all_summaries():
 
 def get_all_figures():
     return [path for fam in FAMILIES for path in get_family_figures(fam)]
+
+
+def get_dataset_metas():
+    return {d: f"results/data/{d}.json" for d in DATASETS}
+
+
+def get_sample_figures():
+    return {d: f"results/figures/data/{d}_samples.svg" for d in IMAGE_DATASETS}

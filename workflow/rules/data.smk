@@ -1,8 +1,9 @@
 rule make_dataset:
     input:
-        code=lib("data", "io"),
+        code=lib("data", "images", "io"),
     output:
         data="results/data/{dataset}.pt",
+        meta="results/data/{dataset}.json",
     log:
         "logs/make_dataset/{dataset}.log",
     benchmark:
@@ -13,3 +14,19 @@ rule make_dataset:
         settings=get_dataset_params,
     script:
         "../../scripts/make_dataset.py"
+
+
+rule plot_samples:
+    input:
+        data="results/data/{dataset}.pt",
+        code=lib("figures", "families", "config", "stats", "summary", "io"),
+    output:
+        svg="results/figures/data/{dataset}_samples.svg",
+    log:
+        "logs/plot_samples/{dataset}.log",
+    benchmark:
+        "results/benchmarks/plot_samples/{dataset}.tsv"
+    conda:
+        "../../envs/bnstudy.yaml"
+    script:
+        "../../scripts/plot_samples.py"

@@ -2,7 +2,7 @@ rule plot_figure:
     input:
         table=rules.collect_metrics.output.table,
         summary=rules.collect_metrics.output.summary,
-        code=lib("figures", "families", "stats", "summary", "io"),
+        code=lib("figures", "families", "config", "stats", "summary", "io"),
     output:
         svg="results/figures/{family}/{figure}.svg",
     log:

@@ -3,9 +3,20 @@ rule render_report:
         summaries=get_all_summaries(),
         claims=rules.judge_claims.output.claims,
         figures=get_all_figures(),
+        metas=list(get_dataset_metas().values()),
+        samples=list(get_sample_figures().values()),
         template="report/report.html.j2",
         css="report/style.css",
-        code=lib("report", "claims", "figures", "families", "stats", "summary", "io"),
+        code=lib(
+            "report",
+            "claims",
+            "figures",
+            "families",
+            "config",
+            "stats",
+            "summary",
+            "io",
+        ),
     output:
         html="results/report/report.html",
         pdf="results/report/report.pdf",
@@ -18,6 +29,8 @@ rule render_report:
     params:
         families=FAMILIES,
         figures={fam: get_family_figures(fam) for fam in FAMILIES},
+        metas=get_dataset_metas(),
+        samples=get_sample_figures(),
         study=config,
     script:
         "../../scripts/render_report.py"

@@ -1,0 +1,7 @@
+"""Snakemake entry point of rule plot_samples: sample images of an image dataset."""
+
+from bnstudy.figures import plot_samples
+from bnstudy.io import log_to
+
+log_to(snakemake.log[0])
+plot_samples(snakemake.input.data, snakemake.output.svg)
