@@ -124,6 +124,26 @@ def piecewise_milestones(epochs: int) -> list[int]:
     return sorted({max(1, math.floor(f * epochs + 0.5)) for f in PIECEWISE_FRACTIONS})
 
 
+class LrHolder(torch.optim.Optimizer):
+    """A parameter-less stand-in optimizer that only carries an lr for a torch scheduler.
+
+    The batched trainer (``bnstudy.batched``) updates its stacked weights itself,
+    with one lr per seed; it steps one scheduler per seed on an ``LrHolder`` to
+    get that seed's lr (so plateau scheduling stays per seed).
+    ``Optimizer.__init__`` is deliberately not called: its first call in a
+    process imports ``torch._dynamo`` (~0.9 s), which a holder of one number
+    does not need.
+    """
+
+    def __init__(self, lr: float):  # noqa: D107 - no super().__init__, see the class docstring
+        self.defaults = {"lr": lr}
+        self.param_groups = [{"params": [], "lr": lr}]
+        self.state = {}
+
+    def step(self, closure=None):  # the trainer's own optimizer did the step
+        return None
+
+
 def make_schedule(
     name: str,
     optimizer: torch.optim.Optimizer,

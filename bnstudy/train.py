@@ -106,6 +106,14 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str) -> d
     return result
 
 
+def bn_gaps(running_mean, running_var, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per channel |running − true| mean and variance; ``z`` is (C, values) of the BN's input.
+
+    PyTorch keeps the unbiased variance in ``running_var``: compare like with like.
+    """
+    return (running_mean - z.mean(1)).abs(), (running_var - z.var(1, unbiased=True)).abs()
+
+
 @torch.no_grad()
 def end_of_training_probes(
     model: nn.Module, x_train: torch.Tensor, cfg: TrainConfig
@@ -136,9 +144,9 @@ def end_of_training_probes(
     for j, m in enumerate(bns, start=1):
         z = captured[m]  # (N, C) or (N, C, H, W): the input of this BN layer
         z = z.transpose(0, 1).flatten(1)  # (C, N·H·W): per-channel statistics, as BN takes them
-        # PyTorch keeps the unbiased variance in running_var; compare like with like.
-        probes[f"bn_mean_gap.{j}"] = (m.running_mean - z.mean(1)).abs().mean().item()
-        probes[f"bn_var_gap.{j}"] = (m.running_var - z.var(1, unbiased=True)).abs().mean().item()
+        mean_gap, var_gap = bn_gaps(m.running_mean, m.running_var, z)
+        probes[f"bn_mean_gap.{j}"] = mean_gap.mean().item()
+        probes[f"bn_var_gap.{j}"] = var_gap.mean().item()
     if relus:
         dead = torch.cat([(captured[m] == 0).all(0).flatten() for m in relus])  # (units,)
         probes["dead_frac"] = dead.float().mean().item()
@@ -262,11 +270,21 @@ def train_seed(cfg: TrainConfig, data: dict, seed: int, device: torch.device) ->
 
 
 def train_config(
-    cfg: TrainConfig, data: dict, seeds: list[int], device: str = "cpu"
+    cfg: TrainConfig, data: dict, seeds: list[int], device: str = "cpu", batched: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Train every seed of one configuration: (tidy metrics, per-epoch wall times)."""
+    """Train every seed of one configuration: (tidy metrics, per-epoch wall times).
+
+    ``batched`` trains all seeds as one stacked model (``bnstudy.batched``);
+    ``batched=False`` trains them one after another with this module's
+    reference trainer. Both give the same metrics to float32 rounding.
+    """
     dev = resolve_device(device)
-    runs = [train_seed(cfg, data, seed, dev) for seed in seeds]
+    if batched:
+        from bnstudy.batched import train_seeds_batched
+
+        runs = train_seeds_batched(cfg, data, seeds, dev)
+    else:
+        runs = [train_seed(cfg, data, seed, dev) for seed in seeds]
     metrics = pd.DataFrame(
         [row for r in runs for row in r.rows], columns=["seed", "epoch", "metric", "value"]
     )

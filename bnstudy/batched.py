@@ -1,0 +1,422 @@
+"""Seeds batched: all seeds of one configuration train as one stacked model.
+
+Thousands of tiny trainings are dominated by per-step Python and kernel-launch
+overhead, not arithmetic, so the S seeds of a configuration share every step:
+
+* Linear layers hold per-seed weights stacked as (S, in, out) and run as one
+  ``torch.baddbmm`` over activations laid out (S, B, features);
+* convolutions become one grouped convolution (groups = S) over activations
+  laid out (B, S·C, H, W), seed-major along the channels;
+* a BN layer becomes one BN over S·C channels of the seed-major layout — BN
+  normalizes each channel on its own, so this is exactly per-seed BN, with
+  per-seed γ, β and running statistics (library or hand-written BN alike).
+
+Each seed keeps its own initial weights (built by the reference model code
+under ``torch.manual_seed(seed)``), its own shuffling, its own learning rate
+(one torch scheduler per seed, so plateau scheduling stays per seed), its own
+divergence check (a diverged seed is frozen and recorded; the others go on),
+gradient norms, running statistics and probes. The per-seed trainer in
+``bnstudy.train`` stays the reference: the tests show both give the same
+metrics to float32 rounding.
+
+The optimizers are written here, elementwise like torch's SGD (momentum,
+Nesterov) and Adam, but with a per-seed learning rate; not constructing a
+``torch.optim`` optimizer also saves the ~0.9 s its first use costs a process
+(it imports ``torch._dynamo``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bnstudy.config import TrainConfig
+from bnstudy.models import ScratchBatchNorm, make_model
+from bnstudy.schedules import LrHolder, make_schedule, suggest_lr
+from bnstudy.train import SeedRun, batch_slices, bn_gaps
+
+log = logging.getLogger("bnstudy.train")
+
+_BN = (nn.modules.batchnorm._BatchNorm, ScratchBatchNorm)
+
+
+# ---- stacked layers ----------------------------------------------------------------------
+# "dense" activations are (S, B, F); "channels" activations are (B, S·C, H, W).
+
+
+class StackedLinear(nn.Module):
+    def __init__(self, refs: list[nn.Linear]):
+        super().__init__()
+        self.weight = nn.Parameter(torch.stack([r.weight.detach().t() for r in refs]))  # (S,in,out)
+        self.bias = nn.Parameter(torch.stack([r.bias.detach() for r in refs]).unsqueeze(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (S, B, in) → (S, B, out)
+        return torch.baddbmm(self.bias, x, self.weight)
+
+
+class StackedConv(nn.Module):
+    def __init__(self, refs: list[nn.Conv2d]):
+        super().__init__()
+        r, s = refs[0], len(refs)
+        self.conv = nn.Conv2d(
+            s * r.in_channels,
+            s * r.out_channels,
+            r.kernel_size,
+            stride=r.stride,
+            padding=r.padding,
+            groups=s * r.groups,
+        )
+        with torch.no_grad():
+            self.conv.weight.copy_(torch.cat([m.weight for m in refs]))  # (S·Cout, Cin, k, k)
+            self.conv.bias.copy_(torch.cat([m.bias for m in refs]))
+
+    @property
+    def weight(self) -> nn.Parameter:
+        return self.conv.weight
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, S·Cin, H, W)
+        return self.conv(x)
+
+
+class StackedBN(nn.Module):
+    """One BN (of the reference's own class) over the S·C channels of all seeds."""
+
+    def __init__(self, refs: list[nn.Module], dense: bool):
+        super().__init__()
+        r, s = refs[0], len(refs)
+        self.dense, self.seeds = dense, s
+        self.bn = type(r)(s * r.num_features, eps=r.eps, momentum=r.momentum)
+        with torch.no_grad():
+            for name in ("weight", "bias", "running_mean", "running_var"):
+                getattr(self.bn, name).copy_(torch.cat([getattr(m, name) for m in refs]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.dense:
+            return self.bn(x)
+        s, b, f = x.shape
+        y = self.bn(x.transpose(0, 1).reshape(b, s * f))  # (B, S·F): per-seed channels
+        return y.reshape(b, s, f).transpose(0, 1)
+
+
+class ToDense(nn.Module):
+    """Flatten: dense (S, B, …) → (S, B, F); channels (B, S·C, H, W) → (S, B, C·H·W)."""
+
+    def __init__(self, seeds: int, from_channels: bool):
+        super().__init__()
+        self.seeds, self.from_channels = seeds, from_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.from_channels:
+            return x.flatten(2)
+        return x.reshape(x.shape[0], self.seeds, -1).transpose(0, 1)
+
+
+class StackedModel(nn.Module):
+    """S reference models of one architecture (flat ``nn.Sequential``) as one module.
+
+    Input (S, B, *sample_shape) → output (S, B, n_out).
+    """
+
+    def __init__(self, refs: list[nn.Sequential]):
+        super().__init__()
+        self.seeds = len(refs)
+        self.channels_in = isinstance(refs[0][0], nn.Conv2d)
+        layers, channels = [], self.channels_in
+        for parts in zip(*refs, strict=True):
+            first = parts[0]
+            if isinstance(first, nn.Linear):
+                layers.append(StackedLinear(list(parts)))
+            elif isinstance(first, nn.Conv2d):
+                layers.append(StackedConv(list(parts)))
+            elif isinstance(first, _BN):
+                layers.append(StackedBN(list(parts), dense=not channels))
+            elif isinstance(first, nn.Flatten):
+                layers.append(ToDense(self.seeds, channels))
+                channels = False
+            else:  # activations and pooling act elementwise / per channel
+                layers.append(first)
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.channels_in:
+            s, b = x.shape[:2]
+            x = x.transpose(0, 1).reshape(b, s * x.shape[2], *x.shape[3:])  # (B, S·C, H, W)
+        return self.layers(x)
+
+    def weight_layers(self) -> list[nn.Module]:
+        return [m for m in self.layers if isinstance(m, (StackedLinear, StackedConv))]
+
+    def bn_layers(self) -> list[StackedBN]:
+        return [m for m in self.layers if isinstance(m, StackedBN)]
+
+
+def per_seed(t: torch.Tensor, seeds: int) -> torch.Tensor:
+    """A stacked parameter or gradient as (S, values-of-one-seed): all are seed-major."""
+    return t.reshape(seeds, -1)
+
+
+# ---- optimizers with a learning rate per seed ---------------------------------------------
+
+
+class StackedOptimizer:
+    """torch's SGD (momentum, Nesterov) and Adam update rules with one lr per seed.
+
+    ``step(lr)`` takes a (S,) tensor; a seed with lr 0 is frozen (its state too).
+    """
+
+    def __init__(self, cfg: TrainConfig, params: list[nn.Parameter], seeds: int):
+        self.kind, self.params, self.seeds = cfg.optimizer, params, seeds
+        self.momentum = {"sgd": cfg.momentum, "nesterov": cfg.nesterov_momentum}.get(cfg.optimizer)
+        self.betas, self.eps = (0.9, 0.999), 1e-8  # torch.optim.Adam defaults
+        self.state: list[dict] = [{} for _ in params]
+        self.steps = 0
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self, lr: torch.Tensor) -> None:
+        self.steps += 1
+        live = (lr > 0).unsqueeze(1)  # (S, 1)
+        lr = lr.unsqueeze(1)
+        for p, state in zip(self.params, self.state, strict=True):
+            w, g = per_seed(p, self.seeds), per_seed(p.grad, self.seeds)
+            if self.kind == "adam":
+                self._adam(w, g, state, lr, live)
+            else:
+                self._sgd(w, g, state, lr, live)
+
+    def _sgd(self, w, g, state, lr, live) -> None:
+        if self.momentum:
+            if "buf" not in state:
+                state["buf"] = g.clone()
+            else:
+                state["buf"] = torch.where(live, state["buf"] * self.momentum + g, state["buf"])
+            g = g + self.momentum * state["buf"] if self.kind == "nesterov" else state["buf"]
+        w.sub_(lr * torch.where(live, g, 0.0))
+
+    def _adam(self, w, g, state, lr, live) -> None:
+        b1, b2 = self.betas
+        if "m" not in state:
+            state["m"], state["v"] = torch.zeros_like(w), torch.zeros_like(w)
+            state["t"] = torch.zeros_like(lr)
+        state["t"] = state["t"] + live.to(lr.dtype)
+        state["m"] = torch.where(live, state["m"].lerp(g, 1 - b1), state["m"])
+        state["v"] = torch.where(live, state["v"] * b2 + (1 - b2) * g * g, state["v"])
+        t = state["t"].clamp(min=1)
+        step_size = lr / (1 - b1**t)
+        denom = state["v"].sqrt() / (1 - b2**t).sqrt() + self.eps
+        w.sub_(torch.where(live, step_size * state["m"] / denom, 0.0))
+
+
+# ---- the batched trainer ------------------------------------------------------------------
+
+
+def _per_seed_loss(out: torch.Tensor, y: torch.Tensor, task: str) -> torch.Tensor:
+    """Mean loss of each seed's batch: out (S, B, K), y (S, B[, 1]) → (S,)."""
+    if task == "classification":
+        s, b, k = out.shape
+        return (
+            F.cross_entropy(out.reshape(s * b, k), y.reshape(s * b), reduction="none")
+            .view(s, b)
+            .mean(1)
+        )
+    return ((out - y) ** 2).mean(dim=(1, 2))
+
+
+@torch.no_grad()
+def _evaluate(model: StackedModel, x, y, task: str) -> tuple[list[float], list[float] | None]:
+    model.eval()
+    s = model.seeds
+    out = model(x.unsqueeze(0).expand(s, *x.shape))
+    yy = y.unsqueeze(0).expand(s, *y.shape)
+    loss = _per_seed_loss(out, yy, task).tolist()
+    acc = (out.argmax(2) == yy).float().mean(1).tolist() if task == "classification" else None
+    return loss, acc
+
+
+@torch.no_grad()
+def _probes(model: StackedModel, x_train, cfg: TrainConfig) -> list[dict[str, float]]:
+    """Per seed: BN running-statistics gaps, dead ReLUs, first BN layer's γ/β (see train.py)."""
+    model.eval()
+    s = model.seeds
+    captured: dict[nn.Module, torch.Tensor] = {}
+    bns = model.bn_layers()
+    relus = [m for m in model.layers if isinstance(m, nn.ReLU)] if cfg.act == "relu" else []
+    hooks = [
+        m.register_forward_hook(lambda mod, i, o: captured.__setitem__(mod, i[0])) for m in bns
+    ]
+    hooks += [
+        m.register_forward_hook(lambda mod, i, o: captured.__setitem__(mod, o)) for m in relus
+    ]
+    try:
+        model(x_train.unsqueeze(0).expand(s, *x_train.shape))
+    finally:
+        for h in hooks:
+            h.remove()
+    out: list[dict[str, float]] = [{} for _ in range(s)]
+    for j, m in enumerate(bns, start=1):
+        z = captured[m]  # dense (S, N, F) or channels (N, S·C, H, W)
+        if m.dense:
+            z = z.permute(0, 2, 1).reshape(m.bn.num_features, -1)  # (S·F, N)
+        else:
+            z = z.transpose(0, 1).flatten(1)  # (S·C, N·H·W)
+        gaps = bn_gaps(m.bn.running_mean, m.bn.running_var, z)
+        for i in range(s):
+            out[i][f"bn_mean_gap.{j}"] = gaps[0].view(s, -1)[i].mean().item()
+            out[i][f"bn_var_gap.{j}"] = gaps[1].view(s, -1)[i].mean().item()
+    if relus:
+        dead = torch.cat([(captured[m] == 0).all(1).reshape(s, -1) for m in relus], dim=1)
+        for i in range(s):
+            out[i]["dead_frac"] = dead[i].float().mean().item()
+    if cfg.model == "lenet" and bns:
+        gamma, beta = bns[0].bn.weight.view(s, -1), bns[0].bn.bias.view(s, -1)
+        for i in range(s):
+            for c in range(gamma.shape[1]):
+                out[i][f"bn1_gamma.{c + 1}"] = gamma[i, c].item()
+                out[i][f"bn1_beta.{c + 1}"] = beta[i, c].item()
+    return out
+
+
+def build_stacked(cfg: TrainConfig, data: dict, seeds: list[int]) -> StackedModel:
+    """The seeds' reference models, each initialized under ``torch.manual_seed(seed)``, stacked."""
+    in_shape = tuple(data["x_train"].shape[1:])
+    n_out = data.get("n_classes", 1) if data["task"] == "classification" else 1
+    refs = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        refs.append(make_model(cfg, in_shape, n_out))
+    return StackedModel(refs)
+
+
+def train_seeds_batched(
+    cfg: TrainConfig, data: dict, seeds: list[int], device: torch.device
+) -> list[SeedRun]:
+    """Train all ``seeds`` of ``cfg`` at once; the same records as ``train.train_seed``."""
+    s = len(seeds)
+    runs = [SeedRun(seed) for seed in seeds]
+    task = data["task"]
+    x_train, y_train = data["x_train"].to(device), data["y_train"].to(device)
+    x_test, y_test = data["x_test"].to(device), data["y_test"].to(device)
+    range_test = cfg.schedule == "range_test"
+
+    model = build_stacked(cfg, data, seeds).to(device)
+    shuffles = [torch.Generator().manual_seed(seed) for seed in seeds]
+    optimizer = StackedOptimizer(cfg, list(model.parameters()), s)
+    layers = model.weight_layers()
+    n = x_train.shape[0]
+    slices, merged = batch_slices(n, cfg.batch_size, bool(model.bn_layers()))
+    if merged:
+        log.info(
+            "%d training samples in batches of %d leave a last batch of 1; merged it into "
+            "the previous batch so BN never normalizes a single sample",
+            n,
+            cfg.batch_size,
+        )
+    schedules = []
+    for _ in seeds:
+        holder = LrHolder(cfg.lr)
+        schedules.append(
+            make_schedule(
+                cfg.schedule,
+                holder,
+                lr=cfg.lr,
+                epochs=cfg.epochs,
+                steps_per_epoch=len(slices),
+                k=cfg.schedule_k,
+                range_end=cfg.range_end,
+            )
+        )
+    active = [True] * s  # still training (not diverged, range test not stopped)
+    first_loss: list[float | None] = [None] * s
+    sweeps: list[list[tuple[float, float]]] = [[] for _ in seeds]
+    last_epoch = [0] * s
+    for epoch in range(1, cfg.epochs + 1):
+        if not any(active):
+            break
+        start = time.perf_counter()
+        perms = torch.stack([torch.randperm(n, generator=g) for g in shuffles]).to(device)
+        model.train()
+        loss_sum = torch.zeros(s, device=device)
+        grad_sum = torch.zeros(len(layers), s, device=device)
+        lr_sum, steps = [0.0] * s, [0] * s
+        stopped = [False] * s  # exploded during this epoch
+        for sl in slices:
+            lrs = [sch.current_lr() if active[i] else 0.0 for i, sch in enumerate(schedules)]
+            idx = perms[:, sl]  # (S, B)
+            out = model(x_train[idx])
+            losses = _per_seed_loss(out, y_train[idx], task)
+            values = losses.tolist()
+            for i, v in enumerate(values):
+                if not active[i]:
+                    continue
+                if first_loss[i] is None:
+                    first_loss[i] = v
+                if not math.isfinite(v) or v > cfg.diverge_factor * max(first_loss[i], 1e-12):
+                    active[i], stopped[i], lrs[i] = False, True, 0.0
+            live = torch.tensor(lrs, device=device) > 0
+            if not bool(live.any()):
+                break
+            optimizer.zero_grad()
+            losses[live].sum().backward()  # each seed's weights get only its own gradient
+            norms = torch.stack([per_seed(m.weight.grad, s).norm(dim=1) for m in layers])
+            grad_sum += torch.where(live, norms, 0.0)  # (layers, S)
+            optimizer.step(torch.tensor(lrs, device=device))
+            loss_sum += torch.where(live, losses.detach(), 0.0)
+            for i in range(s):
+                if active[i]:
+                    schedules[i].optimizer.step()  # a no-op that tells torch a step was taken
+                    schedules[i].after_batch()
+                    lr_sum[i] += lrs[i]
+                    steps[i] += 1
+                    if range_test:
+                        sweeps[i].append((lrs[i], values[i]))
+        test_loss, test_acc = _evaluate(model, x_test, y_test, task)
+        elapsed = time.perf_counter() - start
+        busy = [i for i in range(s) if active[i] or (stopped[i] and steps[i])]
+        for i, run in enumerate(runs):
+            if not (active[i] or stopped[i]):
+                continue
+            if active[i] and not math.isfinite(test_loss[i]):
+                active[i], stopped[i] = False, True
+            if stopped[i] and not range_test:
+                log.warning("seed %d diverged in epoch %d; stopped this seed", run.seed, epoch)
+                run.diverged = True
+                run.add(epoch, "diverged", 1.0)
+                continue
+            if steps[i] == 0:
+                continue
+            train_loss = loss_sum[i].item() / steps[i]
+            schedules[i].after_epoch(train_loss)
+            run.add(epoch, "train_loss", train_loss)
+            if not stopped[i]:
+                run.add(epoch, "test_loss", test_loss[i])
+                if test_acc is not None:
+                    run.add(epoch, "test_acc", test_acc[i])
+            run.add(epoch, "lr", lr_sum[i] / steps[i])
+            for j, g in enumerate((grad_sum[:, i] / steps[i]).tolist(), start=1):
+                run.add(epoch, f"grad_norm.{j}", g)
+            run.times.append((run.seed, epoch, elapsed / max(len(busy), 1)))
+            last_epoch[i] = epoch
+            if stopped[i]:
+                log.info("seed %d: LR range test stopped where the loss exploded", run.seed)
+    probes = _probes(model, x_train, cfg)
+    for i, run in enumerate(runs):
+        if run.diverged:
+            continue
+        if range_test:
+            lrs_i, losses_i = [lr for lr, _ in sweeps[i]], [v for _, v in sweeps[i]]
+            for step, (lr, value) in enumerate(sweeps[i], start=1):
+                run.add(step, "range_lr", lr)
+                run.add(step, "range_loss", value)
+            run.add(last_epoch[i], "suggested_lr", suggest_lr(lrs_i, losses_i))
+        for name, value in probes[i].items():
+            run.add(last_epoch[i], name, value)
+        run.add(last_epoch[i], "diverged", 0.0)
+    return runs
