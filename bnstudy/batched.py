@@ -80,7 +80,19 @@ class StackedConv(nn.Module):
         return self.conv.weight
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, S·Cin, H, W)
-        return self.conv(x)
+        if x.is_cuda:
+            return self.conv(x)
+        # On the CPU one convolution per seed is about twice as fast as a grouped one.
+        c = self.conv
+        xs = x.chunk(c.groups, dim=1)
+        ws, bs = c.weight.chunk(c.groups), c.bias.chunk(c.groups)
+        return torch.cat(
+            [
+                F.conv2d(xi, wi, bi, c.stride, c.padding)
+                for xi, wi, bi in zip(xs, ws, bs, strict=True)
+            ],
+            dim=1,
+        )
 
 
 class StackedBN(nn.Module):
@@ -166,7 +178,11 @@ def per_seed(t: torch.Tensor, seeds: int) -> torch.Tensor:
 class StackedOptimizer:
     """torch's SGD (momentum, Nesterov) and Adam update rules with one lr per seed.
 
-    ``step(lr)`` takes a (S,) tensor; a seed with lr 0 is frozen (its state too).
+    ``step(lrs)`` takes one lr per seed; a seed with lr 0 is frozen (its state
+    too). While every seed shares one lr — the usual case — the update runs
+    torch's own single-tensor operations in place, so it matches
+    ``torch.optim`` operation for operation; per-seed lrs (plateau schedules,
+    frozen seeds) take a broadcasting path.
     """
 
     def __init__(self, cfg: TrainConfig, params: list[nn.Parameter], seeds: int):
@@ -174,45 +190,63 @@ class StackedOptimizer:
         self.momentum = {"sgd": cfg.momentum, "nesterov": cfg.nesterov_momentum}.get(cfg.optimizer)
         self.betas, self.eps = (0.9, 0.999), 1e-8  # torch.optim.Adam defaults
         self.state: list[dict] = [{} for _ in params]
-        self.steps = 0
 
     def zero_grad(self) -> None:
         for p in self.params:
             p.grad = None
 
     @torch.no_grad()
-    def step(self, lr: torch.Tensor) -> None:
-        self.steps += 1
-        live = (lr > 0).unsqueeze(1)  # (S, 1)
-        lr = lr.unsqueeze(1)
+    def step(self, lrs: list[float]) -> None:
+        shared = lrs[0] if len(set(lrs)) == 1 else None
+        lr = None if shared is not None else torch.tensor(lrs, device=self.params[0].device)
         for p, state in zip(self.params, self.state, strict=True):
             w, g = per_seed(p, self.seeds), per_seed(p.grad, self.seeds)
             if self.kind == "adam":
-                self._adam(w, g, state, lr, live)
+                self._adam(w, g, state, shared, lr)
             else:
-                self._sgd(w, g, state, lr, live)
+                self._sgd(w, g, state, shared, lr)
 
-    def _sgd(self, w, g, state, lr, live) -> None:
-        if self.momentum:
+    def _sgd(self, w, g, state, shared, lr) -> None:
+        mu = self.momentum
+        if shared is not None:
+            if mu:
+                if "buf" not in state:
+                    state["buf"] = g.clone()
+                else:
+                    state["buf"].mul_(mu).add_(g)
+                g = g.add(state["buf"], alpha=mu) if self.kind == "nesterov" else state["buf"]
+            w.add_(g, alpha=-shared)
+            return
+        live = (lr > 0).unsqueeze(1)  # (S, 1)
+        if mu:
             if "buf" not in state:
                 state["buf"] = g.clone()
             else:
-                state["buf"] = torch.where(live, state["buf"] * self.momentum + g, state["buf"])
-            g = g + self.momentum * state["buf"] if self.kind == "nesterov" else state["buf"]
-        w.sub_(lr * torch.where(live, g, 0.0))
+                state["buf"].copy_(torch.where(live, state["buf"] * mu + g, state["buf"]))
+            g = g + mu * state["buf"] if self.kind == "nesterov" else state["buf"]
+        w.sub_(lr.unsqueeze(1) * torch.where(live, g, 0.0))
 
-    def _adam(self, w, g, state, lr, live) -> None:
+    def _adam(self, w, g, state, shared, lr) -> None:
         b1, b2 = self.betas
         if "m" not in state:
             state["m"], state["v"] = torch.zeros_like(w), torch.zeros_like(w)
-            state["t"] = torch.zeros_like(lr)
-        state["t"] = state["t"] + live.to(lr.dtype)
-        state["m"] = torch.where(live, state["m"].lerp(g, 1 - b1), state["m"])
-        state["v"] = torch.where(live, state["v"] * b2 + (1 - b2) * g * g, state["v"])
+            state["t"] = torch.zeros(self.seeds, 1, device=w.device)
+        m, v = state["m"], state["v"]
+        if shared is not None:
+            state["t"] += 1
+            t = int(state["t"][0].item())
+            m.lerp_(g, 1 - b1)
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            denom = (v.sqrt() / (1 - b2**t) ** 0.5).add_(self.eps)
+            w.addcdiv_(m, denom, value=-shared / (1 - b1**t))
+            return
+        live = (lr > 0).unsqueeze(1)
+        state["t"] += live
+        m.copy_(torch.where(live, m.lerp(g, 1 - b1), m))
+        v.copy_(torch.where(live, v * b2 + (1 - b2) * g * g, v))
         t = state["t"].clamp(min=1)
-        step_size = lr / (1 - b1**t)
-        denom = state["v"].sqrt() / (1 - b2**t).sqrt() + self.eps
-        w.sub_(torch.where(live, step_size * state["m"] / denom, 0.0))
+        denom = v.sqrt() / (1 - b2**t).sqrt() + self.eps
+        w.sub_(torch.where(live, lr.unsqueeze(1) / (1 - b1**t) * m / denom, 0.0))
 
 
 # ---- the batched trainer ------------------------------------------------------------------
@@ -367,7 +401,7 @@ def train_seeds_batched(
             losses[live].sum().backward()  # each seed's weights get only its own gradient
             norms = torch.stack([per_seed(m.weight.grad, s).norm(dim=1) for m in layers])
             grad_sum += torch.where(live, norms, 0.0)  # (layers, S)
-            optimizer.step(torch.tensor(lrs, device=device))
+            optimizer.step(lrs)
             loss_sum += torch.where(live, losses.detach(), 0.0)
             for i in range(s):
                 if active[i]:
