@@ -38,7 +38,7 @@ from torch import nn
 from bnstudy.config import TrainConfig
 from bnstudy.models import ScratchBatchNorm, make_model
 from bnstudy.schedules import LrHolder, make_schedule, suggest_lr
-from bnstudy.train import SeedRun, batch_slices, bn_gaps
+from bnstudy.train import SeedRun, batch_slices
 
 log = logging.getLogger("bnstudy.train")
 
@@ -264,51 +264,107 @@ def _per_seed_loss(out: torch.Tensor, y: torch.Tensor, task: str) -> torch.Tenso
     return ((out - y) ** 2).mean(dim=(1, 2))
 
 
+#: Samples per forward pass when evaluating or probing a whole set: all 6000
+#: training images of 5 LeNet seeds at once need over 2 GB; chunks keep a job's
+#: peak memory near its training step's.
+EVAL_CHUNK = 1000
+
+
+def _chunks(n: int) -> list[slice]:
+    return [slice(i, min(i + EVAL_CHUNK, n)) for i in range(0, n, EVAL_CHUNK)]
+
+
 @torch.no_grad()
 def _evaluate(model: StackedModel, x, y, task: str) -> tuple[list[float], list[float] | None]:
     model.eval()
-    s = model.seeds
-    out = model(x.unsqueeze(0).expand(s, *x.shape))
-    yy = y.unsqueeze(0).expand(s, *y.shape)
-    loss = _per_seed_loss(out, yy, task).tolist()
-    acc = (out.argmax(2) == yy).float().mean(1).tolist() if task == "classification" else None
+    s, n = model.seeds, x.shape[0]
+    loss_sum = torch.zeros(s, dtype=torch.float64, device=x.device)
+    hits = torch.zeros(s, dtype=torch.float64, device=x.device)
+    for sl in _chunks(n):
+        xb, yb = x[sl], y[sl]
+        out = model(xb.unsqueeze(0).expand(s, *xb.shape))
+        yy = yb.unsqueeze(0).expand(s, *yb.shape)
+        loss_sum += _per_seed_loss(out, yy, task).double() * xb.shape[0]
+        if task == "classification":
+            hits += (out.argmax(2) == yy).double().sum(1)
+    loss = (loss_sum / n).tolist()
+    acc = (hits / n).tolist() if task == "classification" else None
     return loss, acc
+
+
+class _ChannelStats:
+    """Per-channel count, mean and sum of squared deviations, merged chunk by chunk (Chan)."""
+
+    def __init__(self):
+        self.n, self.mean, self.m2 = 0, None, None
+
+    def add(self, z: torch.Tensor) -> None:  # z: (C, values)
+        z = z.double()
+        n_b, mean_b = z.shape[1], z.mean(1)
+        m2_b = ((z - mean_b[:, None]) ** 2).sum(1)
+        if self.mean is None:
+            self.n, self.mean, self.m2 = n_b, mean_b, m2_b
+            return
+        n = self.n + n_b
+        delta = mean_b - self.mean
+        self.mean = self.mean + delta * (n_b / n)
+        self.m2 = self.m2 + m2_b + delta**2 * (self.n * n_b / n)
+        self.n = n
+
+    def gaps(self, running_mean, running_var) -> tuple[torch.Tensor, torch.Tensor]:
+        """As ``train.bn_gaps``: |running − true| mean and (unbiased) variance per channel."""
+        var = self.m2 / (self.n - 1)
+        return (
+            (running_mean.double() - self.mean).abs().float(),
+            (running_var.double() - var).abs().float(),
+        )
 
 
 @torch.no_grad()
 def _probes(model: StackedModel, x_train, cfg: TrainConfig) -> list[dict[str, float]]:
-    """Per seed: BN running-statistics gaps, dead ReLUs, first BN layer's γ/β (see train.py)."""
+    """Per seed: BN running-statistics gaps, dead ReLUs, first BN layer's γ/β (see train.py).
+
+    The training set passes through in chunks (``EVAL_CHUNK``); each BN layer's
+    input statistics and each ReLU's "never active" mask are merged across them.
+    """
     model.eval()
     s = model.seeds
-    captured: dict[nn.Module, torch.Tensor] = {}
     bns = model.bn_layers()
     relus = [m for m in model.layers if isinstance(m, nn.ReLU)] if cfg.act == "relu" else []
-    hooks = [
-        m.register_forward_hook(lambda mod, i, o: captured.__setitem__(mod, i[0])) for m in bns
-    ]
-    hooks += [
-        m.register_forward_hook(lambda mod, i, o: captured.__setitem__(mod, o)) for m in relus
-    ]
+    stats = {m: _ChannelStats() for m in bns}
+    dead: dict[nn.Module, torch.Tensor] = {}
+
+    def on_bn(mod, inputs, output):
+        z = inputs[0]  # dense (S, N, F) or channels (N, S·C, H, W)
+        if mod.dense:
+            z = z.permute(0, 2, 1).reshape(mod.bn.num_features, -1)  # (S·F, N)
+        else:
+            z = z.transpose(0, 1).flatten(1)  # (S·C, N·H·W)
+        stats[mod].add(z)
+
+    def on_relu(mod, inputs, output):
+        zero = (output == 0).all(1).reshape(s, -1)  # (S, units) zero on every sample so far
+        dead[mod] = zero if mod not in dead else dead[mod] & zero
+
+    hooks = [m.register_forward_hook(on_bn) for m in bns]
+    hooks += [m.register_forward_hook(on_relu) for m in relus]
     try:
-        model(x_train.unsqueeze(0).expand(s, *x_train.shape))
+        for sl in _chunks(x_train.shape[0]):
+            xb = x_train[sl]
+            model(xb.unsqueeze(0).expand(s, *xb.shape))
     finally:
         for h in hooks:
             h.remove()
     out: list[dict[str, float]] = [{} for _ in range(s)]
     for j, m in enumerate(bns, start=1):
-        z = captured[m]  # dense (S, N, F) or channels (N, S·C, H, W)
-        if m.dense:
-            z = z.permute(0, 2, 1).reshape(m.bn.num_features, -1)  # (S·F, N)
-        else:
-            z = z.transpose(0, 1).flatten(1)  # (S·C, N·H·W)
-        gaps = bn_gaps(m.bn.running_mean, m.bn.running_var, z)
+        gaps = stats[m].gaps(m.bn.running_mean, m.bn.running_var)
         for i in range(s):
             out[i][f"bn_mean_gap.{j}"] = gaps[0].view(s, -1)[i].mean().item()
             out[i][f"bn_var_gap.{j}"] = gaps[1].view(s, -1)[i].mean().item()
     if relus:
-        dead = torch.cat([(captured[m] == 0).all(1).reshape(s, -1) for m in relus], dim=1)
+        all_dead = torch.cat([dead[m] for m in relus], dim=1)
         for i in range(s):
-            out[i]["dead_frac"] = dead[i].float().mean().item()
+            out[i]["dead_frac"] = all_dead[i].float().mean().item()
     if cfg.model == "lenet" and bns:
         gamma, beta = bns[0].bn.weight.view(s, -1), bns[0].bn.bias.view(s, -1)
         for i in range(s):

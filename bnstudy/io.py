@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -19,6 +20,10 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # A process killed mid-write (SIGKILL) leaves its temporary file: one writer
+    # per output in a workflow, so any such file is stale by now.
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
@@ -51,8 +56,13 @@ def write_csv(path: str | os.PathLike, df: pd.DataFrame) -> None:
 
 
 def log_to(path: str | os.PathLike) -> None:
-    """Send this process's ``logging`` records (INFO and up) to the job's log file."""
+    """Send this process's ``logging`` records (INFO and up) to the job's log file.
+
+    An uncaught exception is logged there too (its message first, then the
+    traceback), so the log of a failed job, which Snakemake prints, says why.
+    """
     import logging
+    import sys
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(
@@ -62,3 +72,13 @@ def log_to(path: str | os.PathLike) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,
     )
+    previous = sys.excepthook
+
+    def log_uncaught(kind, value, tb):
+        if not issubclass(kind, KeyboardInterrupt):
+            logging.getLogger("bnstudy").error(
+                "%s: %s", kind.__name__, value, exc_info=(kind, value, tb)
+            )
+        previous(kind, value, tb)
+
+    sys.excepthook = log_uncaught

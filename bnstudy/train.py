@@ -303,37 +303,85 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def run_job(params: dict, data_path: str, outputs: dict[str, str], threads: int = 1) -> None:
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB (10⁶ bytes).
+
+    Exact, unlike the benchmark files' ``max_rss``, which Snakemake samples
+    (every 0.5 s, then every 30 s) and so can miss a short peak.
+    """
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak * (1 if sys.platform == "darwin" else 1024) / 1e6, 1)
+
+
+#: Test hook: a run whose ``<family>/<config_id>`` contains this variable's value
+#: raises before training, as a crash would (tests/test_failures.py sets it).
+FAIL_ENV = "BNSTUDY_FAIL"
+
+
+def _injected_failure(params: dict) -> None:
+    import os
+
+    wanted = os.environ.get(FAIL_ENV)
+    if wanted and wanted in f"{params['family']}/{params['config_id']}":
+        raise RuntimeError(f"failure injected by {FAIL_ENV}={wanted} (a test hook)")
+
+
+def run_job(
+    params: dict, data_path: str, outputs: dict[str, str], threads: int = 1, log_path: str = ""
+) -> None:
     """Entry point of the ``train_config`` rule: train, then write outputs atomically.
 
     ``params`` is the job's own configuration: ``{"family": ..., "config_id": ...,
     "config": {...}, "seeds": [...], "device": ...}``. ``outputs`` names the
     ``metrics``, ``timing`` and ``resolved`` files.
+
+    A configuration that raises is recorded, not lost with the rest: its
+    resolved config says ``"status": "failed"`` with the error, its metrics and
+    timing files hold only their header, and the job still succeeds, so the
+    other configurations' tables, the claims and the report are made; the
+    workflow then names the failed runs and exits non-zero (common.smk). A
+    diverging seed is not a failure (``diverged`` in the metrics).
     """
     from bnstudy.data import load_dataset
 
     torch.set_num_threads(threads)
     cfg = TrainConfig.from_dict(params["config"])
-    data = load_dataset(data_path)
-    if data["task"] != "regression" and cfg.model == "mlp" and data["x_train"].ndim > 2:
-        data = {**data, "x_train": data["x_train"].flatten(1), "x_test": data["x_test"].flatten(1)}
     log.info(
         "training %s with seeds %s", json.dumps(cfg.to_dict(), sort_keys=True), params["seeds"]
     )
     start = time.perf_counter()
-    metrics, timing = train_config(cfg, data, params["seeds"], params.get("device", "cpu"))
-    n_div = int(metrics.query("metric == 'diverged'")["value"].sum())
-    log.info(
-        "done in %.2f s: %d of %d seeds diverged",
-        time.perf_counter() - start,
-        n_div,
-        len(params["seeds"]),
-    )
+    status, error = "ok", None
+    try:
+        _injected_failure(params)
+        data = load_dataset(data_path)
+        if data["task"] != "regression" and cfg.model == "mlp" and data["x_train"].ndim > 2:
+            flat = {"x_train": data["x_train"].flatten(1), "x_test": data["x_test"].flatten(1)}
+            data = {**data, **flat}
+        metrics, timing = train_config(cfg, data, params["seeds"], params.get("device", "cpu"))
+        n_div = int(metrics.query("metric == 'diverged'")["value"].sum())
+        log.info(
+            "done in %.2f s: %d of %d seeds diverged",
+            time.perf_counter() - start,
+            n_div,
+            len(params["seeds"]),
+        )
+    except Exception as err:  # not KeyboardInterrupt: an interrupted job must not look done
+        log.exception("training failed; recorded as a failed configuration")
+        status, error = "failed", f"{type(err).__name__}: {err}"
+        metrics = pd.DataFrame(columns=["seed", "epoch", "metric", "value"])
+        timing = pd.DataFrame(columns=["seed", "epoch", "seconds"])
     resolved = {
         **params,
         "config": cfg.to_dict(),
+        "status": status,
+        "error": error,
+        "log": str(log_path),
         "device_used": str(resolve_device(params.get("device", "cpu"))),
         "threads": threads,
+        "peak_rss_mb": peak_rss_mb(),
         "versions": library_versions(),
     }
     io.write_csv(outputs["metrics"], metrics)

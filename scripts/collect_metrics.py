@@ -10,4 +10,5 @@ collect_family(
     resolved=list(snakemake.input.resolved),
     table_out=snakemake.output.table,
     summary_out=snakemake.output.summary,
+    runs_out=snakemake.output.runs,
 )

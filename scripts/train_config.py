@@ -9,4 +9,5 @@ run_job(
     data_path=snakemake.input.data,
     outputs=dict(snakemake.output.items()),
     threads=snakemake.threads,
+    log_path=snakemake.log[0],
 )

@@ -44,7 +44,7 @@ def _snakemake(repo: Path, *args: str) -> str:
         "config/smoke.yaml",
         *args,
     ]
-    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=1800)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-5000:]
     return out

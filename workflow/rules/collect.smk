@@ -3,10 +3,12 @@ rule collect_metrics:
         metrics=get_family_metrics,
         timings=get_family_timings,
         resolved=get_family_resolved,
-        code=lib("tables", "summary", "io"),
+        code=lib("tables", "summary", "config", "io"),
     output:
         table="results/metrics/{family}.csv",
         summary="results/metrics/{family}_summary.csv",
+        # One row per configuration: ok or failed (with the error), seeds diverged.
+        runs="results/metrics/{family}_runs.csv",
     log:
         "logs/collect_metrics/{family}.log",
     benchmark:

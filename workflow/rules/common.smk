@@ -2,21 +2,27 @@
 # from the grids, and get_* input/params functions passed to rules by name.
 import os
 import re
+import sys
 
-from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
 from bnstudy.config import ConfigError, check_config, family_name_warnings
-from bnstudy.data import dataset_settings
-from bnstudy.families import KNOWN_FAMILIES, figure_names
 
 SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 
-# Validate before any job starts: a bad value stops here, naming the key.
+# Validate before any job starts: a bad value stops here with one line naming the
+# key, the value and what is allowed (a WorkflowError would add a file/line trace).
 try:
     STUDY = check_config(config, SCHEMA)
 except ConfigError as err:
-    raise WorkflowError(f"invalid config: {err}") from None
+    print(f"invalid config: {err}", file=sys.stderr)
+    sys.exit(1)
+
+# Imported once the config is valid, so a bad one stops without waiting for torch.
+from bnstudy.data import dataset_settings
+from bnstudy.families import KNOWN_FAMILIES, figure_names
+from bnstudy.tables import failed_runs, failure_report
+
 for warning in family_name_warnings(config["families"], KNOWN_FAMILIES):
     logger.warning(f"config: {warning}")
 
@@ -107,6 +113,11 @@ def get_all_summaries():
     return [f"results/metrics/{fam}_summary.csv" for fam in FAMILIES]
 
 
+def get_all_runs_tables():
+    """Every family's runs table (ok/failed, seeds diverged per configuration), in config order."""
+    return [f"results/metrics/{fam}_runs.csv" for fam in FAMILIES]
+
+
 def get_all_figures():
     return [path for fam in FAMILIES for path in get_family_figures(fam)]
 
@@ -117,3 +128,31 @@ def get_dataset_metas():
 
 def get_sample_figures():
     return {d: f"results/figures/data/{d}_samples.svg" for d in IMAGE_DATASETS}
+
+
+# ---- failed configurations ---------------------------------------------------------
+# A configuration whose training raised is recorded as failed (bnstudy.train.run_job):
+# its job succeeds, so the other results, the claims and the report are still made.
+# Snakemake then names it and exits non-zero, and until it is rerun
+# (--forcerun, as the message says) every run starts by naming it again.
+CONFIGFILES_GIVEN = [os.path.relpath(str(f)) for f in workflow.overwrite_configfiles]
+RERUN = "snakemake" + (
+    f" --configfile {' '.join(CONFIGFILES_GIVEN)}" if CONFIGFILES_GIVEN else ""
+)
+if workflow.is_main_process:
+    EARLIER_FAILURES = failure_report(failed_runs(CONFIGS), command=RERUN)
+    if EARLIER_FAILURES:
+        logger.warning("earlier run: " + "\n".join(EARLIER_FAILURES))
+
+
+onsuccess:
+    failed = failure_report(failed_runs(CONFIGS), command=RERUN)
+    if failed:
+        logger.error("\n".join(failed))
+        sys.exit(1)
+
+
+onerror:
+    failed = failure_report(failed_runs(CONFIGS), command=RERUN)
+    if failed:
+        logger.error("\n".join(failed))
