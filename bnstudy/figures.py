@@ -15,6 +15,7 @@ per grid point). A family the study does not know gets both, generically:
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import NamedTuple
 
 import matplotlib
@@ -26,94 +27,22 @@ from matplotlib.ticker import LogFormatterSciNotation, MaxNLocator, NullLocator
 from matplotlib.transforms import blended_transform_factory
 
 from bnstudy.config import ACTIVATIONS, INITS, OPTIMIZERS, SCHEDULES
-from bnstudy.families import FIGURES, figure_names  # noqa: F401 (re-exported)
+from bnstudy.families import (  # noqa: F401 (CAPTIONS, figure_names: re-exported)
+    _BAND,
+    _DIVERGED_NOTE,
+    CAPTIONS,
+    CI_LABEL,
+    FIGURES,
+    RANGE_SMOOTHING,
+    axis_name,
+    figure_caption_text,
+    figure_names,
+)
 from bnstudy.io import atomic_write
-from bnstudy.stats import CONFIDENCE, aggregate
+from bnstudy.stats import aggregate
 from bnstudy.summary import SUMMARY_METRICS
 
-_CI = f"{CONFIDENCE:.0%}".replace("%", " %")
-#: ``range_test``: the smoothing of ``bnstudy.schedules.suggest_lr``, so the curve shown is
-#: the one the suggestion was read from.
-RANGE_SMOOTHING = 0.98
-_DIVERGED_NOTE = "A cross at the top marks points where seeds diverged (k/n: k of n seeds)."
-_BAND = "mean over the non-diverged seeds; the band spans the lowest to the highest seed."
-
-#: One caption per figure; the report prints them under the figures.
-CAPTIONS: dict[str, str] = {
-    "curves": f"Learning curves: test loss per epoch, {_BAND}",
-    "final_vs_depth": (
-        f"Final test loss against depth: geometric mean over the non-diverged seeds with its "
-        f"{_CI} interval. {_DIVERGED_NOTE}"
-    ),
-    "error_vs_lr": (
-        f"Final test loss against the learning rate: geometric mean over the non-diverged seeds "
-        f"with its {_CI} interval. A cross at the top marks learning rates where seeds diverged "
-        "(k/n: k of n seeds); those seeds are left out of the mean."
-    ),
-    "grad_ratio": (
-        f"Ratio of the first to the last layer's gradient norm (mean over training), geometric "
-        f"mean over the non-diverged seeds with its {_CI} interval. Below the dashed line at "
-        "ratio 1 the early layers receive smaller gradients (vanishing gradients)."
-    ),
-    "final_vs_batch": (
-        f"Final test loss against the batch size (log scale): geometric mean over the "
-        f"non-diverged seeds with its {_CI} interval, one panel per depth. {_DIVERGED_NOTE}"
-    ),
-    "running_stats": (
-        "Error of BN's running statistics at the end of training against the batch size: the "
-        "mean absolute gap between each BN layer's running mean and variance and the true "
-        "statistics of its input over the training set (mean gap + variance gap, averaged "
-        f"over layers), geometric mean over the seeds with its {_CI} interval."
-    ),
-    "final_vs_schedule": (
-        "Final test loss (left) and volatility (right: the standard deviation of the "
-        "epoch-to-epoch change of the test loss over the last 10 epochs) per learning-rate "
-        f"schedule: geometric means over the non-diverged seeds with {_CI} intervals."
-    ),
-    "lr_trajectories": (
-        "The learning rate each schedule actually used, per epoch (mean over the epoch's "
-        "steps), mean over the non-diverged seeds; the band spans the seeds (only the "
-        "plateau schedule, steered by the training loss, differs between seeds)."
-    ),
-    "final_vs_init": (
-        f"Final test loss per weight initialization: geometric mean over the non-diverged seeds "
-        f"with its {_CI} interval, one panel per activation. {_DIVERGED_NOTE}"
-    ),
-    "speed_acc_vs_optimizer": (
-        "Convergence speed (top: the mean over epochs of the log test loss, lower is faster) "
-        f"and final test accuracy (bottom) per optimizer: means over the non-diverged seeds with "
-        f"{_CI} intervals, one panel per activation, one line per number of BN layers."
-    ),
-    "speed_acc_vs_bn_layers": (
-        "Convergence speed (left: the mean over epochs of the log test loss, lower is faster) "
-        "and final test accuracy (right) against the number k of hidden layers followed by BN: "
-        f"means over the non-diverged seeds with {_CI} intervals, one line per activation."
-    ),
-    "acc_vs_batch": (
-        f"Final test accuracy against the batch size (log scale): mean over the non-diverged "
-        f"seeds with its {_CI} interval, one line per number of BN layers. {_DIVERGED_NOTE}"
-    ),
-    "acc_vs_lr": (
-        f"Final test accuracy against the learning rate: mean over the non-diverged seeds with "
-        f"its {_CI} interval, one line per BN variant. {_DIVERGED_NOTE}"
-    ),
-    "bn_affine": (
-        "The first BN layer's learned scale γ (top) and shift β (bottom) per channel at the end "
-        f"of training, one panel per learning rate: mean over the seeds with its {_CI} interval, "
-        "small dots the individual seeds; the dashed line is the initial value (γ = 1, β = 0). "
-        "Library and hand-written BN should learn the same parameters."
-    ),
-    "range_test": (
-        "LR range test: training loss per optimizer step against that step's learning rate, "
-        "smoothed as for the suggestion (bias-corrected exponential moving average of the "
-        f"loss and of log lr, β = {RANGE_SMOOTHING}), {_BAND} The dashed vertical line marks "
-        "the suggested learning rate (geometric mean over the seeds)."
-    ),
-}
-_CURVES_ACCURACY = f"Learning curves: test accuracy per epoch (evaluation mode), {_BAND}"
-#: Known families on the ``images`` dataset, for captions drawn without their data.
-_IMAGE_FAMILIES = {"optimizer", "bn_layers", "image_batch", "lenet"}
-
+_CI = CI_LABEL
 #: Fixed salt for the SVG element ids, so the same data gives the same SVG bytes.
 SVG_HASHSALT = "bnstudy"
 
@@ -138,15 +67,6 @@ _VALUE_ORDER = {
     "init": list(INITS),
     "optimizer": list(OPTIMIZERS),
 }
-#: Readable names of configuration columns, for legends and axis labels.
-_AXIS_NAMES = {
-    "bn": "BN",
-    "act": "activation",
-    "lr": "learning rate",
-    "batch_size": "batch size",
-    "bn_layers": "BN layers",
-    "init": "initialization",
-}
 #: x-axis labels that say more than the column's name.
 _X_LABELS = {"depth": "depth (hidden layers)", "bn_layers": "BN layers k"}
 #: What a dataset's ``meta["source"]`` means, in words.
@@ -169,27 +89,15 @@ ACCURACY = Y("final_acc", "final test accuracy", False, "final accuracy")
 def figure_caption(family: str, name: str, summary: pd.DataFrame | None = None) -> str:
     """The caption of figure ``name``; ``summary`` (the family's runs) refines generic ones."""
     classification = is_classification(summary) if summary is not None else None
-    if classification is None:
-        classification = family in _IMAGE_FAMILIES
-    if name == "curves" and classification:
-        return _CURVES_ACCURACY
-    if name in CAPTIONS and (family in FIGURES or not name.startswith("final_vs_")):
-        return CAPTIONS[name]
-    if name.startswith("final_vs_"):
-        axis = name.removeprefix("final_vs_")
-        what = "Final test accuracy: mean" if classification else "Final test loss: geometric mean"
-        text = (
-            f"{what} over the non-diverged seeds with its {_CI} interval, against "
-            f"{_axis_name(axis)}."
-        )
-        if summary is not None and axis in summary:
-            line, panel = _generic_layout(grid_axes(summary), axis)
-            if line:
-                text += f" One line per {_axis_name(line)}."
-            if panel:
-                text += f" One panel per {_axis_name(panel).replace(' · ', ' and ')}."
-        return f"{text} {_DIVERGED_NOTE}"
-    return ""
+    text = figure_caption_text(family, name, classification)
+    generic = name.startswith("final_vs_") and not (name in CAPTIONS and family in FIGURES)
+    if generic and summary is not None and name.removeprefix("final_vs_") in summary:
+        line, panel = _generic_layout(grid_axes(summary), name.removeprefix("final_vs_"))
+        extra = f" One line per {_axis_name(line)}." if line else ""
+        if panel:
+            extra += f" One panel per {_axis_name(panel).replace(' · ', ' and ')}."
+        text = text.replace(f" {_DIVERGED_NOTE}", f"{extra} {_DIVERGED_NOTE}")
+    return text
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -283,9 +191,7 @@ def _fmt_value(v) -> str:
 
 
 def _axis_name(col: str | None) -> str:
-    if col is None:
-        return ""
-    return _AXIS_NAMES.get(col, col.replace("_", " "))
+    return axis_name(col)
 
 
 def _param_label(col: str, v) -> str:
@@ -1110,10 +1016,124 @@ def make_figure(family: str, name: str, tidy: pd.DataFrame, summary: pd.DataFram
         return _panel_figure(family, name, summary)
 
 
+def subset_font(filename: str, chars) -> bytes:
+    """A WOFF subset of one of matplotlib's DejaVu fonts covering ``chars`` (and ASCII).
+
+    The same characters always give the same bytes.
+    """
+    import io
+    import logging
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
+    options = subset.Options()
+    options.flavor = "woff"
+    options.hinting = False  # smaller; screens and PDF viewers hint themselves
+    options.notdef_outline = True
+    options.drop_tables += ["FFTM"]  # FontForge's timestamps
+    path = os.path.join(matplotlib.get_data_path(), "fonts", "ttf", filename)
+    font = TTFont(path, lazy=True, recalcTimestamp=False)  # the same bytes every time
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(set(chars) | {chr(c) for c in range(0x20, 0x7F)})))
+    subsetter.subset(font)
+    buf = io.BytesIO()
+    font.flavor = "woff"
+    font.save(buf, reorderTables=False)
+    return buf.getvalue()
+
+
+def _with_font(svg: str) -> str:
+    """``svg`` with the DejaVu Sans its text uses embedded (a subset, as a data URI).
+
+    Text stays text (``svg.fonttype: none``): smaller files, faster PDFs, selectable
+    labels; the embedded font makes it look the same in every browser, offline.
+    """
+    import base64
+    import html
+    import re
+
+    texts = re.findall(r"<text\b[^>]*>(.*?)</text>", svg, re.S)
+    chars = set(html.unescape(re.sub(r"<[^>]+>", "", "".join(texts))))
+    if not texts:
+        return svg
+    data = base64.b64encode(subset_font("DejaVuSans.ttf", chars)).decode("ascii")
+    style = (
+        '<defs><style type="text/css">@font-face { font-family: "DejaVu Sans"; '
+        f"src: url(data:font/woff;base64,{data}) format('woff'); }}</style></defs>"
+    )
+    start = svg.index(">", svg.index("<svg")) + 1
+    return svg[:start] + "\n" + style + svg[start:]
+
+
+#: Style properties that SVG also takes as presentation attributes.
+_PRESENTATION = {
+    "fill",
+    "fill-opacity",
+    "fill-rule",
+    "stroke",
+    "stroke-width",
+    "stroke-linejoin",
+    "stroke-linecap",
+    "stroke-opacity",
+    "stroke-dasharray",
+    "stroke-dashoffset",
+    "stroke-miterlimit",
+    "opacity",
+    "font-size",
+    "font-family",
+    "font-weight",
+    "font-style",
+    "text-anchor",
+}
+#: The one style sheet rule matplotlib writes; its effect, as inherited root attributes.
+_MPL_RULE = '<style type="text/css">*{stroke-linejoin: round; stroke-linecap: butt}</style>'
+
+
+def _presentation_attributes(svg: str) -> str:
+    """``style="fill: none; stroke: #1f77b4"`` as ``fill="none" stroke="#1f77b4"``.
+
+    The same drawing, but WeasyPrint (the PDF) draws it much faster: it parses every
+    ``style`` attribute and matches every style sheet rule against every element.
+    matplotlib's one rule (``*{stroke-linejoin: round; stroke-linecap: butt}``) becomes
+    attributes of the root, which its elements inherit unless they set their own.
+    """
+    import html
+    import re
+
+    def attributes(match: re.Match) -> str:
+        attrs, rest = [], []
+        for decl in filter(None, (d.strip() for d in match[1].split(";"))):
+            name, _, value = (part.strip() for part in decl.partition(":"))
+            if name in _PRESENTATION:
+                attrs.append(f'{name}="{html.escape(html.unescape(value), quote=True)}"')
+            else:
+                rest.append(decl)
+        if rest:
+            attrs.append(f'style="{"; ".join(rest)}"')
+        return " ".join(attrs)
+
+    if _MPL_RULE in svg:
+        svg = svg.replace(_MPL_RULE, "", 1)
+        svg = re.sub(r"<svg\b", '<svg stroke-linejoin="round" stroke-linecap="butt"', svg, count=1)
+    return re.sub(r'style="([^"]*)"', attributes, svg)
+
+
+def svg_text(fig: Figure) -> str:
+    """``fig`` as SVG text: reproducible ids, no date, text as text with its font embedded."""
+    import io
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    return _with_font(_presentation_attributes(buf.getvalue()))
+
+
 def save_svg(fig: Figure, path: str | os.PathLike) -> None:
     """Write ``fig`` as SVG atomically; the same figure always gives the same bytes."""
-    with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT}):
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format="svg", metadata={"Date": None}))
+    text = svg_text(fig)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def plot_family(family: str, tidy_path, summary_path, outputs: dict[str, str]) -> None:
@@ -1167,3 +1187,128 @@ def plot_samples(data_path: str, out_svg: str, per_class: int = 4) -> None:
             per_class,
         )
     save_svg(fig, out_svg)
+
+
+# --------------------------------------------------------------------------- the workflow
+
+
+def job_resources_figure(jobs: pd.DataFrame) -> Figure:
+    """Runtime and peak memory of every job, one row per rule, from Snakemake's benchmarks.
+
+    ``jobs`` has the columns ``rule``, ``s`` (wall seconds) and ``max_rss`` (MB); rules
+    are listed in the order they first appear. A dot per job, a red bar at each rule's
+    median.
+    """
+    rules = list(dict.fromkeys(jobs["rule"]))
+    fig = Figure(figsize=(PAGE_WIDTH, 0.9 + 0.26 * max(len(rules), 3)), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 2, sharey=True)
+    rng = np.random.default_rng(0)  # the same jitter every build
+    for ax, col, label in (
+        (axes[0], "s", "wall time per job (s)"),
+        (axes[1], "max_rss", "peak resident memory per job (MB)"),
+    ):
+        for i, rule in enumerate(rules):
+            values = jobs.loc[jobs["rule"] == rule, col].to_numpy(dtype=float)
+            values = values[np.isfinite(values) & (values > 0)]
+            if not values.size:
+                continue
+            y = i + rng.uniform(-0.22, 0.22, values.size) * (values.size > 1)
+            ax.plot(values, y, ls="none", marker="o", ms=3, alpha=0.55, color=_PALETTE[0])
+            ax.plot([np.median(values)], [i], marker="|", ms=12, mew=2, color="#d62728")
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(_PlainLogFormatter())
+        ax.xaxis.set_minor_formatter(_PlainLogFormatter(labelOnlyBase=True))
+        ax.set_xlabel(label)
+        ax.grid(axis="x", color="0.9", lw=0.6)
+    axes[0].set_yticks(range(len(rules)), rules)
+    axes[0].set_ylim(len(rules) - 0.5, -0.5)
+    fig.suptitle("Wall time and peak memory of each job (Snakemake's benchmark files)", fontsize=9)
+    return fig
+
+
+def parse_dot(dot: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """(node id → label, edges) of the DOT graph ``snakemake --rulegraph`` prints.
+
+    >>> parse_dot('digraph { 0[label = "all"]; 1[label = "a"]; 1 -> 0 }')
+    ({'0': 'all', '1': 'a'}, [('1', '0')])
+    """
+    import re
+
+    nodes = dict(re.findall(r'(\w+)\s*\[\s*label\s*=\s*"([^"]*)"', dot))
+    edges = [(a, b) for a, b in re.findall(r"(\w+)\s*->\s*(\w+)", dot) if a in nodes and b in nodes]
+    return nodes, edges
+
+
+def _layers(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
+    """Each node's layer: the length of the longest path reaching it (a DAG)."""
+    layer = dict.fromkeys(nodes, 0)
+    for _ in nodes:  # at most len(nodes) relaxations in a DAG
+        changed = False
+        for a, b in edges:
+            if layer[b] < layer[a] + 1:
+                layer[b], changed = layer[a] + 1, True
+        if not changed:
+            break
+    return layer
+
+
+def rulegraph_figure(dot: str) -> Figure:
+    """The workflow's rules and their dependencies, drawn top-down from ``--rulegraph`` DOT."""
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    labels, edges = parse_dot(dot)
+    ids = list(labels)
+    layer = _layers(ids, edges)
+    n_layers = max(layer.values(), default=0) + 1
+    rows: list[list[str]] = [[n for n in ids if layer[n] == k] for k in range(n_layers)]
+    # Order each layer by the mean position of its parents (fewer crossings).
+    pos: dict[str, float] = {}
+    for row in rows:
+        parents = {n: [pos[a] for a, b in edges if b == n and a in pos] for n in row}
+        row.sort(key=lambda n: (np.mean(parents[n]) if parents[n] else 0.0, labels[n]))
+        for i, n in enumerate(row):
+            pos[n] = i - (len(row) - 1) / 2
+    width = max((len(r) for r in rows), default=1)
+    fig = Figure(figsize=(PAGE_WIDTH, 0.5 + 0.62 * n_layers), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ax.set_axis_off()
+    span = max(width, 3)
+    ax.set_xlim(-span / 2, span / 2)
+    ax.set_ylim(n_layers - 0.5, -0.5)
+    box_w, box_h = min(0.9, 0.95 * span / max(width, 1)), 0.42
+    for n in ids:
+        x, y = pos[n], layer[n]
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - box_w / 2, y - box_h / 2),
+                box_w,
+                box_h,
+                boxstyle="round,pad=0.02,rounding_size=0.08",
+                fc="#eef3fa",
+                ec="#1f77b4",
+                lw=1.1,
+            )
+        )
+        ax.text(x, y, labels[n], ha="center", va="center", fontsize=7.5, family="monospace")
+    for a, b in edges:
+        ax.add_patch(
+            FancyArrowPatch(
+                (pos[a], layer[a] + box_h / 2),
+                (pos[b], layer[b] - box_h / 2),
+                arrowstyle="-|>",
+                mutation_scale=8,
+                color="0.45",
+                lw=0.9,
+                shrinkA=1,
+                shrinkB=1,
+            )
+        )
+    return fig
+
+
+def draw_rulegraph(dot_path, svg_path) -> None:
+    """The rule graph DOT file drawn as an SVG."""
+    with matplotlib.rc_context({"font.size": 8}):
+        save_svg(rulegraph_figure(Path(dot_path).read_text(encoding="utf-8")), svg_path)

@@ -15,6 +15,17 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# The report's reader tests (tests/test_report_browser.py) open the HTML in headless
+# Chromium and turn the PDF's pages into images with poppler's pdftoppm/pdftotext;
+# under CI they must run, so install Debian's chromium and poppler-utils if missing.
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "setup: installing system packages for the report tests: ${need[*]}"
+    apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
 python=${PYTHON:-python3.11}
 if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv with $python"

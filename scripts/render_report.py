@@ -11,6 +11,10 @@ render_files(
     figures=snakemake.params.figures,
     datasets_meta=snakemake.params.metas,
     samples=snakemake.params.samples,
+    benchmarks=snakemake.params.benchmarks,
+    rulegraph=(snakemake.input.rulegraph_dot, snakemake.input.rulegraph),
+    configfiles=snakemake.params.configfiles,
+    snapshot_dir=snakemake.params.snapshot,
     html_out=snakemake.output.html,
     pdf_out=snakemake.output.pdf,
 )

@@ -43,7 +43,7 @@ def snakemake_cmd(configfile: str, *args: str, cores: int = 2) -> list[str]:
 
 
 def run_snakemake(
-    repo: Path, configfile: str, *args: str, env: dict | None = None, timeout: float = 600
+    repo: Path, configfile: str, *args: str, env: dict | None = None, timeout: float = 1800
 ) -> subprocess.CompletedProcess:
     """Run snakemake in ``repo``; ``.output`` is stdout and stderr together."""
     proc = subprocess.run(

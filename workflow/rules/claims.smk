@@ -3,7 +3,11 @@ rule judge_claims:
         summaries=get_all_summaries(),
         code=lib("claims", "stats", "io"),
     output:
-        claims="results/claims/claims.csv",
+        claims=report(
+            "results/claims/claims.csv",
+            caption="../../report/captions/claims.rst",
+            category="Claims",
+        ),
     log:
         "logs/judge_claims.log",
     benchmark:

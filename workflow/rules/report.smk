@@ -1,3 +1,43 @@
+import glob
+
+# The workflow's rule files: editing a rule redraws the rule graph.
+RULE_FILES = [
+    os.path.relpath(path)
+    for path in sorted(
+        glob.glob(os.path.join(workflow.basedir, "workflow", "rules", "*.smk"))
+    )
+]
+# The config files of this run (--configfile), so the report's commands rerun this study.
+CONFIGFILES = [os.path.relpath(str(path)) for path in workflow.overwrite_configfiles]
+
+
+report: "../../report/workflow.rst"
+
+
+rule draw_rulegraph:
+    input:
+        snakefile=os.path.relpath(workflow.main_snakefile),
+        rules=RULE_FILES,
+        code=lib("report", "figures", "families", "io"),
+    output:
+        dot="results/report/rulegraph.dot",
+        svg=report(
+            "results/report/rulegraph.svg",
+            caption="../../report/captions/rulegraph.rst",
+            category="Rule graph",
+        ),
+    log:
+        "logs/draw_rulegraph.log",
+    benchmark:
+        "results/benchmarks/draw_rulegraph.tsv"
+    conda:
+        "../../envs/bnstudy.yaml"
+    params:
+        configfiles=CONFIGFILES,
+    script:
+        "../../scripts/draw_rulegraph.py"
+
+
 rule render_report:
     input:
         summaries=get_all_summaries(),
@@ -5,10 +45,13 @@ rule render_report:
         figures=get_all_figures(),
         metas=list(get_dataset_metas().values()),
         samples=list(get_sample_figures().values()),
+        rulegraph_dot=rules.draw_rulegraph.output.dot,
+        rulegraph=rules.draw_rulegraph.output.svg,
         template="report/report.html.j2",
         css="report/style.css",
         code=lib(
             "report",
+            "changes",
             "claims",
             "figures",
             "families",
@@ -18,8 +61,16 @@ rule render_report:
             "io",
         ),
     output:
-        html="results/report/report.html",
-        pdf="results/report/report.pdf",
+        html=report(
+            "results/report/report.html",
+            caption="../../report/captions/report.rst",
+            category="Report",
+        ),
+        pdf=report(
+            "results/report/report.pdf",
+            caption="../../report/captions/report.rst",
+            category="Report",
+        ),
     log:
         "logs/render_report.log",
     benchmark:
@@ -32,5 +83,11 @@ rule render_report:
         metas=get_dataset_metas(),
         samples=get_sample_figures(),
         study=config,
+        configfiles=CONFIGFILES,
+        # Read as they are at render time (Snakemake writes them after each job),
+        # so they are not inputs.
+        benchmarks="results/benchmarks",
+        # The previous build's claims and tables, for "what changed"; replaced on success.
+        snapshot="results/report/last_build",
     script:
         "../../scripts/render_report.py"
