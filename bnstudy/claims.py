@@ -72,6 +72,9 @@ CI_TEXT = (
     "{n_seeds} seeds"
 )
 
+#: What ``{ci}`` becomes when the data gave no effect to show (no usable seed pairs).
+NO_NUMBERS = "no usable seed pairs, so no effect or interval"
+
 
 @dataclass(frozen=True)
 class Part:
@@ -1035,8 +1038,31 @@ def _profile(df: pd.DataFrame, spec: dict, metric: str) -> str:
     return out
 
 
-def judge(claim: Claim, summaries: dict[str, pd.DataFrame]) -> dict:
-    """One claim's verdict row: its judge, then its parts, then context for the detail."""
+def families_read(claim: Claim) -> list[str]:
+    """The families whose runs a claim's verdict reads: its own, its parts', its reference's."""
+    names = [claim.family, *(p.family for p in claim.parts), claim.reference]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _failed_note(claim: Claim, failed: dict[str, list[str]]) -> str:
+    """Why a claim cannot stand when configurations it reads failed ('' when none did)."""
+    lost = [f"{fam}/{cid}" for fam in families_read(claim) for cid in failed.get(fam, [])]
+    if not lost:
+        return ""
+    return (
+        f"{len(lost)} configuration(s) it reads failed ({', '.join(lost)}; see "
+        "results/metrics/<family>_runs.csv), so the comparison is incomplete"
+    )
+
+
+def judge(
+    claim: Claim, summaries: dict[str, pd.DataFrame], failed: dict[str, list[str]] | None = None
+) -> dict:
+    """One claim's verdict row: its judge, then its parts, then context for the detail.
+
+    ``failed`` is family → ids of configurations whose training failed: a claim
+    that reads such a family is at most ``inconclusive``, with the ids in its detail.
+    """
     row = {"claim": claim.id, "family": claim.family}
     summary = summaries.get(claim.family)
     if summary is None or summary.empty:
@@ -1053,12 +1079,19 @@ def judge(claim: Claim, summaries: dict[str, pd.DataFrame]) -> dict:
     except _Undecidable as why:
         result = _result(INCONCLUSIVE, detail=str(why))
     result["detail"] = _join(result["detail"], claim.params.get("note", ""))
+    lost = _failed_note(claim, failed or {})
+    if lost and result["verdict"] != NOT_RUN:
+        was = result["verdict"]
+        result["verdict"] = INCONCLUSIVE
+        result["detail"] = _join(f"{lost} (without them: {was})", result["detail"])
     return row | result
 
 
-def judge_all(summaries: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def judge_all(
+    summaries: dict[str, pd.DataFrame], failed: dict[str, list[str]] | None = None
+) -> pd.DataFrame:
     """One verdict row per claim of STUDY.md §5, in that order (columns: COLUMNS)."""
-    return pd.DataFrame([judge(c, summaries) for c in CLAIMS], columns=COLUMNS)
+    return pd.DataFrame([judge(c, summaries, failed) for c in CLAIMS], columns=COLUMNS)
 
 
 def conclusions(claims_df: pd.DataFrame) -> list[dict]:
@@ -1071,16 +1104,31 @@ def conclusions(claims_df: pd.DataFrame) -> list[dict]:
             effect=row.effect, ci_low=row.ci_low, ci_high=row.ci_high, n_seeds=row.n_seeds
         )
         template = _BY_ID[row.claim].advice[row.verdict]
-        text = template.format(ci=CI_TEXT.format(**numbers), **numbers)
+        ci = CI_TEXT.format(**numbers) if np.isfinite(row.effect) else NO_NUMBERS
+        text = template.format(ci=ci, **numbers)
         out.append({"claim": row.claim, "verdict": row.verdict, "text": text})
     return out
 
 
-def judge_files(summary_paths: dict[str, str], claims_out: str) -> pd.DataFrame:
-    """Judge every claim from the families' summary CSVs; write the claims table atomically."""
+def failed_configs(runs: pd.DataFrame) -> list[str]:
+    """Ids of the configurations a family's runs table marks as failed."""
+    if "status" not in runs:
+        return []
+    return list(runs.loc[runs["status"] == "failed", "config_id"])
+
+
+def judge_files(
+    summary_paths: dict[str, str], claims_out: str, runs_paths: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Judge every claim from the families' summary CSVs; write the claims table atomically.
+
+    ``runs_paths`` (family → runs table) tells which configurations failed; the
+    claims that read them are marked (see ``judge``).
+    """
     from bnstudy import io
 
     summaries = {family: pd.read_csv(path) for family, path in summary_paths.items()}
-    claims = judge_all(summaries)
+    failed = {fam: failed_configs(pd.read_csv(p)) for fam, p in (runs_paths or {}).items()}
+    claims = judge_all(summaries, failed)
     io.write_csv(claims_out, claims)
     return claims

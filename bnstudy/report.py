@@ -929,6 +929,30 @@ def _strategy(claim_rows: list[dict], advice: Mapping[str, str]) -> dict:
     return {"items": items, "unproven": unproven, "unproven_label": CERTAINTY["inconclusive"]}
 
 
+def failed_rows(runs: pd.DataFrame) -> list[dict]:
+    """A family runs table's failed configurations: ``config_id`` and ``error`` each."""
+    if "status" not in runs:
+        return []
+    rows = runs[runs["status"] == "failed"]
+    return [
+        {"config_id": str(r["config_id"]), "error": "" if pd.isna(r["error"]) else str(r["error"])}
+        for r in rows.to_dict("records")
+    ]
+
+
+def _failed_limitation(failed: Mapping[str, list[dict]]) -> list[str]:
+    """The limitation that failed configurations impose, if any failed."""
+    lost = [f"{fam}/{r['config_id']}" for fam, rows in failed.items() for r in rows]
+    if not lost:
+        return []
+    return [
+        f"Failed configurations: {len(lost)} configuration(s) failed to train and are missing "
+        f"from every table and figure ({', '.join(lost)}); the claims that read their "
+        "families are at most inconclusive. Their errors are in "
+        "results/metrics/<family>_runs.csv; rerunning the workflow retries them."
+    ]
+
+
 def _limitations(
     config: Mapping,
     summaries: Mapping[str, pd.DataFrame],
@@ -1106,6 +1130,7 @@ def build_context(
     jobs: pd.DataFrame | None = None,
     rulegraph: tuple[str, str] | None = None,
     changes: dict | None = None,
+    failed: Mapping[str, list[dict]] | None = None,
 ) -> dict:
     """Everything the template shows, with every number already computed and formatted.
 
@@ -1114,7 +1139,8 @@ def build_context(
     ``tables`` a family to the tables its figures draw on (default: the pipeline's
     ``results/metrics/<family>.csv`` and ``…_summary.csv``); ``jobs`` is
     ``read_benchmarks``' table; ``rulegraph`` is (DOT text, SVG path) of the workflow's
-    rule graph; ``changes`` is ``bnstudy.changes.compare``'s result.
+    rule graph; ``changes`` is ``bnstudy.changes.compare``'s result; ``failed`` maps a
+    family to its configurations whose training failed (``config_id``, ``error``).
     """
     _MEMO.clear()
     try:
@@ -1131,6 +1157,7 @@ def build_context(
             jobs=jobs,
             rulegraph=rulegraph,
             changes=changes,
+            failed=failed or {},
         )
     finally:
         _MEMO.clear()
@@ -1150,6 +1177,7 @@ def _build_context(
     jobs,
     rulegraph,
     changes,
+    failed,
 ) -> dict:
     datasets = dict(datasets or {})
     known, additional = _family_order(config, [f for f, s in summaries.items() if not s.empty])
@@ -1302,6 +1330,7 @@ def _build_context(
                 "counts": fam_counts,
                 "literature": literature_note(fam, summary, refs),
                 "compute": fmt_duration(float(np.nansum(summary["wall_time"]))),
+                "failed": list(failed.get(fam, [])),
             }
         )
 
@@ -1398,7 +1427,8 @@ def _build_context(
         "additional": family_sections[len(known) :],
         "claims": claim_rows,
         "strategy": _strategy(claim_rows, advice),
-        "limitations": _limitations(config, summaries, families, claim_rows, datasets, hardware),
+        "limitations": _limitations(config, summaries, families, claim_rows, datasets, hardware)
+        + _failed_limitation(failed),
         "changes": _changes_context(changes or {"first_build": True}, "results/report/last_build"),
         "provenance": {
             "versions": [(k, str(v)) for k, v in (provenance.get("versions") or {}).items()],
@@ -1647,6 +1677,7 @@ def render_report(
     jobs: pd.DataFrame | None = None,
     rulegraph: tuple[str, str] | None = None,
     snapshot_dir: str | os.PathLike | None = None,
+    failed: Mapping[str, list[dict]] | None = None,
 ) -> dict:
     """Write the report as a self-contained HTML file and as a PDF, both atomically.
 
@@ -1682,6 +1713,7 @@ def render_report(
         jobs=jobs,
         rulegraph=rulegraph,
         changes=diff,
+        failed=failed,
     )
     context["changes"]["where"] = _display_path(snapshot_dir)
     # The PDF takes DejaVu from the system (WeasyPrint embeds what it uses), so the
@@ -1724,6 +1756,7 @@ def render_files(
     rulegraph: tuple[str, str] | None = None,
     configfiles: list[str] | None = None,
     snapshot_dir: str | os.PathLike | None = None,
+    runs: Mapping[str, str] | None = None,
 ) -> dict:
     """The report from the pipeline's files: claims CSV, summary CSVs and figure SVGs.
 
@@ -1732,7 +1765,8 @@ def render_files(
     file of its meta; ``samples`` an image dataset to the SVG of its sample images;
     ``benchmarks`` is the folder of Snakemake's benchmark files (read as they are at
     render time); ``rulegraph`` (DOT path, SVG path) the workflow's rule graph;
-    ``configfiles`` the config files the study ran with (for the commands shown).
+    ``configfiles`` the config files the study ran with (for the commands shown);
+    ``runs`` maps a family to its runs table, whose failed configurations the report marks.
     """
     from bnstudy import claims as claims_lib
 
@@ -1776,4 +1810,5 @@ def render_files(
             else None
         ),
         snapshot_dir=snapshot_dir,
+        failed={fam: failed_rows(read_table(path)) for fam, path in (runs or {}).items()},
     )

@@ -7,4 +7,5 @@ log_to(snakemake.log[0])
 judge_files(
     dict(zip(snakemake.params.families, snakemake.input.summaries, strict=True)),
     snakemake.output.claims,
+    dict(zip(snakemake.params.families, snakemake.input.runs, strict=True)),
 )

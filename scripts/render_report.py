@@ -15,6 +15,7 @@ render_files(
     rulegraph=(snakemake.input.rulegraph_dot, snakemake.input.rulegraph),
     configfiles=snakemake.params.configfiles,
     snapshot_dir=snakemake.params.snapshot,
+    runs=dict(zip(snakemake.params.families, snakemake.input.runs, strict=True)),
     html_out=snakemake.output.html,
     pdf_out=snakemake.output.pdf,
 )

@@ -355,3 +355,14 @@ def test_partial_tables_never_crash():
         assert list(out["claim"]) == CLAIM_IDS
         assert set(out["verdict"]) <= set(claims.VERDICTS)
         assert len(conclusions(out)) == (out["verdict"] != "not run").sum()
+
+
+def test_conclusions_without_numbers_say_so_instead_of_nan():
+    import pandas as pd
+
+    nan = float("nan")
+    row = {"claim": "D2", "family": "depth", "verdict": "inconclusive", "effect": nan,
+           "ci_low": nan, "ci_high": nan, "n_seeds": 0, "detail": "x"}  # fmt: skip
+    (text,) = conclusions(pd.DataFrame([row]))
+    assert "nan" not in text["text"]
+    assert "no usable seed pairs, so no effect or interval" in text["text"]

@@ -516,3 +516,45 @@ def test_judging_from_csv_files_gives_the_same_verdicts(tmp_path):
     assert list(from_files["verdict"]) == list(in_memory["verdict"])
     assert (from_files.set_index("claim").loc[["B1", "B2", "O1", "N1", "N2", "R1"], "verdict"]
             == "supported").all()  # fmt: skip
+
+
+# ---- failed configurations -------------------------------------------------------------
+
+
+def test_a_failed_configuration_holds_back_every_claim_that_reads_its_family():
+    summaries = {"lr_range": range_summary(lambda c, s: 0.015), "lr": LR_FAMILY}
+    assert verdict(summaries, "R1")["verdict"] == "supported"
+    failed = {"lr": ["bn~pre/depth~3/lr~1"]}
+    out = judge_all(summaries, failed).set_index("claim")
+    # R1 reads the lr family as its reference; L1–L4 are the lr family's own.
+    for claim in ("R1", "L1", "L2", "L3", "L4"):
+        row = out.loc[claim]
+        assert row["verdict"] == "inconclusive", (claim, row["verdict"])
+        assert row["detail"].startswith(
+            "1 configuration(s) it reads failed (lr/bn~pre/depth~3/lr~1;"
+        ), row["detail"]
+    assert "(without them: supported)" in out.loc["R1", "detail"]
+    # The numbers stay: the reader sees what the incomplete data said.
+    assert np.isfinite(out.loc["R1", "effect"])
+    # Families that did not fail, and families that did not run, are untouched.
+    assert out.loc["D2", "verdict"] == "not run"
+    assert judge_all(summaries, {"depth": ["x"]}).set_index("claim").loc["R1", "verdict"] == (
+        "supported"
+    )
+
+
+def test_failed_configs_are_read_from_the_runs_table(tmp_path):
+    import pandas as pd
+
+    runs = pd.DataFrame(
+        {"config_id": ["a", "b", "c"], "status": ["ok", "failed", "failed"], "error": [""] * 3}
+    )
+    assert claims.failed_configs(runs) == ["b", "c"]
+    assert claims.failed_configs(pd.DataFrame({"config_id": ["a"]})) == []
+    summary_path, runs_path = tmp_path / "lr_summary.csv", tmp_path / "lr_runs.csv"
+    LR_FAMILY.to_csv(summary_path, index=False)
+    runs.to_csv(runs_path, index=False)
+    out = claims.judge_files(
+        {"lr": str(summary_path)}, str(tmp_path / "claims.csv"), {"lr": str(runs_path)}
+    ).set_index("claim")
+    assert "2 configuration(s) it reads failed (lr/b, lr/c;" in out.loc["L1", "detail"]

@@ -213,9 +213,16 @@ def test_a_failing_configuration_leaves_the_rest_and_the_report(study):
     summary = pd.read_csv(repo / "results/metrics/lr_summary.csv")
     assert bad not in set(summary["config_id"]) and summary["config_id"].nunique() == 7
     claims = pd.read_csv(repo / "results/claims/claims.csv").set_index("claim")
-    for claim in ("L1", "L3"):
-        assert claims.loc[claim, "verdict"] == "inconclusive"
-        assert "bn pre/lr 0.1" in claims.loc[claim, "detail"]
+    # Every claim read from the lr family is held back and names the lost configuration.
+    lr_claims = claims[claims["family"] == "lr"]
+    assert len(lr_claims) == 4 and (lr_claims["verdict"] == "inconclusive").all()
+    for detail in lr_claims["detail"]:
+        assert f"1 configuration(s) it reads failed (lr/{bad};" in detail, detail
+    # The report marks the family and the configuration, with its error.
+    html = report.read_text(encoding="utf-8")
+    note = html[html.index('id="failed-lr"') :][:2000]
+    assert "1 configuration failed" in note and f"<code>{bad}</code>" in note
+    assert "BNSTUDY_FAIL" in note
 
     # The failure is kept and named on the next run, until rerun with --forcerun.
     dry = run_snakemake(repo, CONFIG, "--dry-run")

@@ -390,6 +390,11 @@ def test_strategy_is_a_numbered_list_from_the_verdicts(inputs):
     assert "B1" not in words  # not run: nothing to recommend
 
 
+def test_no_failed_configuration_no_note(inputs):
+    assert "failed-note" not in inputs["html"].split("</style>")[-1]
+    assert "Failed configurations" not in inputs["html"]
+
+
 def test_limitations_follow_what_was_used(inputs):
     items = [
         text(li)
@@ -532,8 +537,19 @@ def test_render_files_reads_the_pipeline_outputs(inputs, tmp_path):
     dot = tmp_path / "rulegraph.dot"
     dot.write_text(RULEGRAPH_DOT)
     html_out, pdf_out = tmp_path / "r" / "report.html", tmp_path / "r" / "report.pdf"
+    runs = {}
+    for fam in ("lr", "depth"):
+        runs[fam] = tmp_path / f"{fam}_runs.csv"
+        pd.DataFrame(
+            {
+                "config_id": ["bn~pre/lr~9", "bn~none/lr~9"],
+                "status": ["failed" if fam == "lr" else "ok", "ok"],
+                "error": ["RuntimeError: out of memory" if fam == "lr" else "", ""],
+            }
+        ).to_csv(runs[fam], index=False)
     report.render_files(
         study={"families": {"lr": {}, "depth": {}}},
+        runs={fam: str(path) for fam, path in runs.items()},
         claims_path=claims_path,
         summaries={fam: paths[1] for fam, paths in inputs["tables"].items()},
         figures={fam: list(figs.values()) for fam, figs in inputs["figures"].items()},
@@ -556,6 +572,14 @@ def test_render_files_reads_the_pipeline_outputs(inputs, tmp_path):
     # Commands rerun this study: its config file, not the default one.
     assert "snakemake --cores 1 --configfile config/smoke.yaml --force " in html
     assert (tmp_path / "r" / "last_build" / "claims.csv").is_file()
+    # A failed configuration is marked in its family's section and in the limitations.
+    assert 'id="failed-depth"' not in html
+    note = text(html[html.index('id="failed-lr"') :].split("</p>")[0])
+    assert "1 configuration failed" in note
+    assert "bn~pre/lr~9 (RuntimeError: out of memory)." in note
+    limits = text(section(html, "limitations"))
+    assert "Failed configurations: 1 configuration(s) failed to train" in limits
+    assert "(lr/bn~pre/lr~9)" in limits
 
 
 # --------------------------------------------------------------------------- every family

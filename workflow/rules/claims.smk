@@ -1,6 +1,7 @@
 rule judge_claims:
     input:
         summaries=get_all_summaries(),
+        runs=get_all_runs_tables(),
         code=lib("claims", "stats", "io"),
     output:
         claims=report(

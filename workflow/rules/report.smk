@@ -41,6 +41,7 @@ rule draw_rulegraph:
 rule render_report:
     input:
         summaries=get_all_summaries(),
+        runs=get_all_runs_tables(),
         claims=rules.judge_claims.output.claims,
         figures=get_all_figures(),
         metas=list(get_dataset_metas().values()),
