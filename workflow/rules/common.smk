@@ -20,6 +20,7 @@ except ConfigError as err:
 
 # Imported once the config is valid, so a bad one stops without waiting for torch.
 from bnstudy.data import dataset_settings
+from bnstudy.deps import closure
 from bnstudy.families import KNOWN_FAMILIES, figure_names
 from bnstudy.tables import failed_runs, failure_report
 
@@ -50,9 +51,10 @@ wildcard_constraints:
 
 
 def lib(*modules):
-    """Library modules a job imports, as inputs: editing them reruns that job."""
+    """Library modules a job imports and what they import in turn, as inputs:
+    editing any of them reruns that job (bnstudy.deps follows the imports)."""
     root = os.path.relpath(os.path.join(workflow.basedir, "bnstudy"))
-    return [os.path.join(root, f"{m}.py") for m in modules]
+    return [os.path.join(root, f"{m}.py") for m in closure(modules, root)]
 
 
 def get_dataset_params(wildcards):

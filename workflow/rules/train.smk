@@ -1,7 +1,7 @@
 rule train_config:
     input:
         data=get_dataset_file,
-        code=lib("config", "data", "models", "norm", "schedules", "train", "io"),
+        code=lib("config", "data", "models", "norm", "schedules", "train", "batched", "io"),
     output:
         metrics="results/runs/{family}/{config_id}/metrics.csv",
         timing="results/runs/{family}/{config_id}/timing.csv",
