@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bnstudy.checkout import copy_checkout
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "results" / "benchmarks"
@@ -17,19 +18,7 @@ OUT_DIR = ROOT / "results" / "benchmarks"
 
 def scratch_checkout(dest: Path) -> Path:
     """Copy the files a fresh clone has (tracked + untracked-not-ignored) to ``dest``."""
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    for rel in files:
-        src = ROOT / rel
-        if src.is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
-    return dest
+    return copy_checkout(ROOT, dest)
 
 
 def snakemake(workdir: Path, *args: str, cores: int = 2) -> tuple[float, str]:

@@ -27,7 +27,7 @@ def benchmark_rows(workdir: Path) -> list[dict]:
     for path in sorted((workdir / "results" / "benchmarks").rglob("*.tsv")):
         with path.open() as fh:
             last = list(csv.DictReader(fh, delimiter="\t"))[-1]
-        rule = path.relative_to(workdir / "results" / "benchmarks").parts[0]
+        rule = path.relative_to(workdir / "results" / "benchmarks").parts[0].removesuffix(".tsv")
         rows.append({"rule": rule, "s": float(last["s"]), "max_rss_mb": _mb(last["max_rss"])})
     return rows
 
@@ -45,6 +45,14 @@ def training_compute(workdir: Path) -> float:
         with path.open() as fh:
             total += sum(float(r["seconds"]) for r in csv.DictReader(fh))
     return total
+
+
+def cold_verdicts(workdir: Path) -> list[dict]:
+    """The claims table of the cold run (the default study's verdicts), before any rerun."""
+    with (workdir / "results" / "claims" / "claims.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    keep = ("claim", "verdict", "effect", "ci_low", "ci_high", "n_seeds")
+    return [{k: r[k] for k in keep} for r in rows]
 
 
 def main() -> None:
@@ -67,6 +75,7 @@ def main() -> None:
         agg["job_seconds"] = round(agg["job_seconds"] + r["s"], 2)
         agg["max_rss_mb"] = max(agg["max_rss_mb"], r["max_rss_mb"])
     compute = training_compute(workdir)
+    verdicts = cold_verdicts(workdir)
     train_jobs = per_rule.get("train_config", {}).get("job_seconds", 0.0)
     all_jobs = sum(r["s"] for r in rows)
 
@@ -95,6 +104,7 @@ def main() -> None:
                 "training_share_of_core_time": round(compute / (cold * args.cores), 3),
                 "per_rule": per_rule,
             },
+            "verdicts": verdicts,
             "noop_rerun": {"wall_s": round(noop, 2)},
             "one_lr_changed": {
                 "change": f"families.lr.grid.lr[0]: {old} -> {old / 2}",

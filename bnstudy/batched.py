@@ -214,7 +214,8 @@ class StackedOptimizer:
                     state["buf"] = g.clone()
                 else:
                     state["buf"].mul_(mu).add_(g)
-                g = g.add(state["buf"], alpha=mu) if self.kind == "nesterov" else state["buf"]
+                # In place: the gradient is not read again before the next backward.
+                g = g.add_(state["buf"], alpha=mu) if self.kind == "nesterov" else state["buf"]
             w.add_(g, alpha=-shared)
             return
         live = (lr > 0).unsqueeze(1)  # (S, 1)

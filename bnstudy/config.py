@@ -317,6 +317,18 @@ def check_config(config: dict, schema_path: str) -> dict[str, list[dict]]:
     return expand_study(config)
 
 
+def dataset_settings(name: str, settings: dict) -> dict:
+    """The part of the ``datasets`` settings that shapes dataset ``name`` (its job's params).
+
+    Here, not in ``bnstudy.data``, so the workflow can call it without importing torch.
+
+    >>> dataset_settings("poly2", {"n_samples": 1000, "images": {"n_train": 60}})
+    {'n_samples': 1000}"""
+    if name == "images":
+        return {"images": dict(settings["images"])}
+    return {k: v for k, v in settings.items() if k != "images"}
+
+
 def family_name_warnings(families: dict, known: tuple[str, ...] | list[str]) -> list[str]:
     """A warning for each family name that looks like a typo of a known family.
 

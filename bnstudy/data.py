@@ -93,13 +93,6 @@ def make_dataset(name: str, settings: dict) -> dict:
     )
 
 
-def dataset_settings(name: str, settings: dict) -> dict:
-    """The part of the ``datasets`` settings that shapes dataset ``name`` (its job's params)."""
-    if name == "images":
-        return {"images": dict(settings["images"])}
-    return {k: v for k, v in settings.items() if k != "images"}
-
-
 def describe(data: dict) -> dict:
     """What the report says about a dataset: its kind, sizes and where it came from."""
     return {

@@ -62,3 +62,23 @@ def expand_family(name: str, block: dict) -> pd.DataFrame:
 def expand_study(config: dict) -> dict[str, list[dict]]:
     """Every family of the config, in config order → its list of configurations."""
     return {name: family_configs(name, block) for name, block in config["families"].items()}
+
+
+def run_priority(cfg: dict) -> int:
+    """Scheduling priority of a training job: higher for the ones that run longer.
+
+    Measured at default sizes on 2 cores: an image MLP at batch 4 trains for
+    ~100 s, LeNet ~27 s, the image MLP at larger batches ~16 s, a regression
+    MLP under 3 s. Started first, the long jobs overlap with the many short
+    ones; started last, one of them runs alone while a core idles.
+
+    >>> [run_priority(c) for c in ({"model": "mlp", "batch_size": 2},
+    ...     {"model": "wide_mlp", "batch_size": 128}, {"model": "lenet", "batch_size": 256},
+    ...     {"model": "wide_mlp", "batch_size": 4})]
+    [0, 1, 2, 3]
+    """
+    if cfg.get("model") == "mlp":
+        return 0
+    if cfg.get("batch_size", 128) <= 16:
+        return 3
+    return 2 if cfg.get("model") == "lenet" else 1

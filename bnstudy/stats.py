@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit
 
 CONFIDENCE = 0.95
 
@@ -30,7 +30,7 @@ def mean_ci(values, confidence: float = CONFIDENCE) -> tuple[float, float, float
     sem = float(x.std(ddof=1)) / np.sqrt(n)
     if sem == 0.0:
         return (mean, mean, mean, n)
-    half = float(stats.t.ppf(0.5 + confidence / 2, df=n - 1)) * sem
+    half = float(stdtrit(n - 1, 0.5 + confidence / 2)) * sem
     return (mean, float(mean - half), float(mean + half), n)
 
 

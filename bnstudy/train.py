@@ -22,8 +22,8 @@ import math
 import platform
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import torch
 from torch import nn
 
@@ -31,6 +31,9 @@ from bnstudy import io
 from bnstudy.config import TrainConfig
 from bnstudy.models import activation_layers, bn_layers, make_model, weight_layers
 from bnstudy.schedules import make_schedule, suggest_lr
+
+if TYPE_CHECKING:  # pandas costs a training job 0.2 s to import; only tests want tables
+    import pandas as pd
 
 log = logging.getLogger("bnstudy.train")
 
@@ -269,10 +272,15 @@ def train_seed(cfg: TrainConfig, data: dict, seed: int, device: torch.device) ->
     return run
 
 
-def train_config(
+#: Columns of a run's metrics.csv and timing.csv.
+METRICS_COLUMNS = ["seed", "epoch", "metric", "value"]
+TIMING_COLUMNS = ["seed", "epoch", "seconds"]
+
+
+def train_runs(
     cfg: TrainConfig, data: dict, seeds: list[int], device: str = "cpu", batched: bool = True
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Train every seed of one configuration: (tidy metrics, per-epoch wall times).
+) -> list[SeedRun]:
+    """Train every seed of one configuration; one ``SeedRun`` per seed.
 
     ``batched`` trains all seeds as one stacked model (``bnstudy.batched``);
     ``batched=False`` trains them one after another with this module's
@@ -282,24 +290,30 @@ def train_config(
     if batched:
         from bnstudy.batched import train_seeds_batched
 
-        runs = train_seeds_batched(cfg, data, seeds, dev)
-    else:
-        runs = [train_seed(cfg, data, seed, dev) for seed in seeds]
-    metrics = pd.DataFrame(
-        [row for r in runs for row in r.rows], columns=["seed", "epoch", "metric", "value"]
-    )
-    timing = pd.DataFrame([t for r in runs for t in r.times], columns=["seed", "epoch", "seconds"])
+        return train_seeds_batched(cfg, data, seeds, dev)
+    return [train_seed(cfg, data, seed, dev) for seed in seeds]
+
+
+def train_config(
+    cfg: TrainConfig, data: dict, seeds: list[int], device: str = "cpu", batched: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``train_runs`` as tables: (tidy metrics, per-epoch wall times)."""
+    import pandas as pd
+
+    runs = train_runs(cfg, data, seeds, device, batched)
+    metrics = pd.DataFrame([row for r in runs for row in r.rows], columns=METRICS_COLUMNS)
+    timing = pd.DataFrame([t for r in runs for t in r.times], columns=TIMING_COLUMNS)
     return metrics, timing
 
 
 def library_versions() -> dict[str, str]:
-    import numpy
+    from importlib.metadata import version
 
     return {
         "python": platform.python_version(),
         "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "pandas": pd.__version__,
+        "numpy": version("numpy"),
+        "pandas": version("pandas"),
     }
 
 
@@ -360,8 +374,8 @@ def run_job(
         if data["task"] != "regression" and cfg.model == "mlp" and data["x_train"].ndim > 2:
             flat = {"x_train": data["x_train"].flatten(1), "x_test": data["x_test"].flatten(1)}
             data = {**data, **flat}
-        metrics, timing = train_config(cfg, data, params["seeds"], params.get("device", "cpu"))
-        n_div = int(metrics.query("metric == 'diverged'")["value"].sum())
+        runs = train_runs(cfg, data, params["seeds"], params.get("device", "cpu"))
+        n_div = sum(r.diverged for r in runs)
         log.info(
             "done in %.2f s: %d of %d seeds diverged",
             time.perf_counter() - start,
@@ -371,8 +385,7 @@ def run_job(
     except Exception as err:  # not KeyboardInterrupt: an interrupted job must not look done
         log.exception("training failed; recorded as a failed configuration")
         status, error = "failed", f"{type(err).__name__}: {err}"
-        metrics = pd.DataFrame(columns=["seed", "epoch", "metric", "value"])
-        timing = pd.DataFrame(columns=["seed", "epoch", "seconds"])
+        runs = []
     resolved = {
         **params,
         "config": cfg.to_dict(),
@@ -384,6 +397,6 @@ def run_job(
         "peak_rss_mb": peak_rss_mb(),
         "versions": library_versions(),
     }
-    io.write_csv(outputs["metrics"], metrics)
-    io.write_csv(outputs["timing"], timing)
+    io.write_rows(outputs["metrics"], METRICS_COLUMNS, [row for r in runs for row in r.rows])
+    io.write_rows(outputs["timing"], TIMING_COLUMNS, [t for r in runs for t in r.times])
     io.write_json(outputs["resolved"], resolved)

@@ -1,6 +1,6 @@
 """Snakemake entry point of rule collect_metrics."""
 
-from bnstudy.io import log_to
+from bnstudy.io import end_job, log_to
 from bnstudy.tables import collect_family
 
 log_to(snakemake.log[0])
@@ -12,3 +12,4 @@ collect_family(
     summary_out=snakemake.output.summary,
     runs_out=snakemake.output.runs,
 )
+end_job()

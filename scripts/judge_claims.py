@@ -1,7 +1,7 @@
 """Snakemake entry point of rule judge_claims."""
 
 from bnstudy.claims import judge_files
-from bnstudy.io import log_to
+from bnstudy.io import end_job, log_to
 
 log_to(snakemake.log[0])
 judge_files(
@@ -9,3 +9,4 @@ judge_files(
     snakemake.output.claims,
     dict(zip(snakemake.params.families, snakemake.input.runs, strict=True)),
 )
+end_job()

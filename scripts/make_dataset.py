@@ -1,7 +1,7 @@
 """Snakemake entry point of rule make_dataset."""
 
 from bnstudy.data import build_dataset
-from bnstudy.io import log_to
+from bnstudy.io import end_job, log_to
 
 log_to(snakemake.log[0])
 build_dataset(
@@ -10,3 +10,4 @@ build_dataset(
     snakemake.output.data,
     snakemake.output.meta,
 )
+end_job()

@@ -1,7 +1,7 @@
 """Snakemake entry point of rule plot_figure: one figure of one family."""
 
 from bnstudy.figures import plot_family
-from bnstudy.io import log_to
+from bnstudy.io import end_job, log_to
 
 log_to(snakemake.log[0])
 plot_family(
@@ -10,3 +10,4 @@ plot_family(
     snakemake.input.summary,
     {snakemake.wildcards.figure: snakemake.output.svg},
 )
+end_job()

@@ -1,6 +1,6 @@
 """Snakemake entry point of rule render_report."""
 
-from bnstudy.io import log_to
+from bnstudy.io import end_job, log_to
 from bnstudy.report import render_files
 
 log_to(snakemake.log[0])
@@ -19,3 +19,4 @@ render_files(
     html_out=snakemake.output.html,
     pdf_out=snakemake.output.pdf,
 )
+end_job()

@@ -1,6 +1,6 @@
 """Snakemake entry point of rule train_config: all seeds of one configuration."""
 
-from bnstudy.io import log_to
+from bnstudy.io import end_job, log_to
 from bnstudy.train import run_job
 
 log_to(snakemake.log[0])
@@ -11,3 +11,4 @@ run_job(
     threads=snakemake.threads,
     log_path=snakemake.log[0],
 )
+end_job()

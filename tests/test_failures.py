@@ -73,7 +73,7 @@ def test_an_interrupted_job_writes_nothing(tmp_path, data_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(train, "train_config", interrupted)
+    monkeypatch.setattr(train, "train_runs", interrupted)
     with pytest.raises(KeyboardInterrupt):
         _job(tmp_path, data_path, "bn~none/lr~0.35", MIXED)
     assert not (tmp_path / "runs").exists()

@@ -6,7 +6,12 @@ import sys
 
 from snakemake.logging import logger
 
-from bnstudy.config import ConfigError, check_config, family_name_warnings
+from bnstudy.config import (
+    ConfigError,
+    check_config,
+    dataset_settings,
+    family_name_warnings,
+)
 
 SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 
@@ -19,9 +24,9 @@ except ConfigError as err:
     sys.exit(1)
 
 # Imported once the config is valid, so a bad one stops without waiting for torch.
-from bnstudy.data import dataset_settings
 from bnstudy.deps import closure
 from bnstudy.families import KNOWN_FAMILIES, figure_names
+from bnstudy.grid import run_priority
 from bnstudy.tables import failed_runs, failure_report
 
 for warning in family_name_warnings(config["families"], KNOWN_FAMILIES):
@@ -64,6 +69,11 @@ def get_dataset_params(wildcards):
 
 def get_run_config(wildcards):
     return CONFIGS[wildcards.family][wildcards.config_id]
+
+
+def get_train_priority(wildcards):
+    """Long trainings first, so none of them is left to run alone at the end."""
+    return run_priority(get_run_config(wildcards))
 
 
 def get_dataset_file(wildcards):

@@ -1,7 +1,9 @@
 rule train_config:
     input:
         data=get_dataset_file,
-        code=lib("config", "data", "models", "norm", "schedules", "train", "batched", "io"),
+        code=lib(
+            "config", "data", "models", "norm", "schedules", "train", "batched", "io"
+        ),
     output:
         metrics="results/runs/{family}/{config_id}/metrics.csv",
         timing="results/runs/{family}/{config_id}/timing.csv",
@@ -10,6 +12,7 @@ rule train_config:
         "logs/train_config/{family}/{config_id}.log",
     benchmark:
         "results/benchmarks/train_config/{family}/{config_id}.tsv"
+    priority: get_train_priority
     conda:
         "../../envs/bnstudy.yaml"
     threads: 1
