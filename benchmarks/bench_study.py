@@ -39,12 +39,16 @@ def _mb(value: str) -> float:
         return 0.0
 
 
-def training_compute(workdir: Path) -> float:
-    total = 0.0
-    for path in (workdir / "results" / "runs").rglob("timing.csv"):
+def training_compute(workdir: Path) -> dict[str, float]:
+    """Seconds spent in training epochs (timing.csv), per family."""
+    runs = workdir / "results" / "runs"
+    per_family: dict[str, float] = {}
+    for path in runs.rglob("timing.csv"):
+        family = path.relative_to(runs).parts[0]
         with path.open() as fh:
-            total += sum(float(r["seconds"]) for r in csv.DictReader(fh))
-    return total
+            seconds = sum(float(r["seconds"]) for r in csv.DictReader(fh))
+        per_family[family] = round(per_family.get(family, 0.0) + seconds, 1)
+    return dict(sorted(per_family.items(), key=lambda kv: -kv[1]))
 
 
 def cold_verdicts(workdir: Path) -> list[dict]:
@@ -74,7 +78,8 @@ def main() -> None:
         agg["jobs"] += 1
         agg["job_seconds"] = round(agg["job_seconds"] + r["s"], 2)
         agg["max_rss_mb"] = max(agg["max_rss_mb"], r["max_rss_mb"])
-    compute = training_compute(workdir)
+    compute_by_family = training_compute(workdir)
+    compute = sum(compute_by_family.values())
     verdicts = cold_verdicts(workdir)
     train_jobs = per_rule.get("train_config", {}).get("job_seconds", 0.0)
     all_jobs = sum(r["s"] for r in rows)
@@ -98,6 +103,7 @@ def main() -> None:
                 "wall_s": round(cold, 1),
                 "jobs": jobs,
                 "training_compute_cpu_s": round(compute, 1),
+                "training_compute_by_family_cpu_s": compute_by_family,
                 "train_job_startup_cpu_s": round(train_jobs - compute, 1),
                 "other_steps_cpu_s": round(all_jobs - train_jobs, 1),
                 "scheduling_and_idle_s": round(cold * args.cores - all_jobs, 1),
