@@ -17,6 +17,18 @@ include: "workflow/rules/claims.smk"
 include: "workflow/rules/report.smk"
 
 
+# Steps that take seconds run where Snakemake runs, also under a cluster
+# executor (profiles/slurm): only datasets and trainings are queued as jobs.
+localrules:
+    all,
+    plot_samples,
+    collect_metrics,
+    plot_figure,
+    judge_claims,
+    draw_rulegraph,
+    render_report,
+
+
 rule all:
     default_target: True
     input:

@@ -12,9 +12,20 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 from _common import ROOT, snakemake, write_result
+
+
+def pdf_pages(pdf: Path) -> int | None:
+    """The PDF's page count from poppler's pdfinfo (None where it is missing)."""
+    if not shutil.which("pdfinfo"):
+        return None
+    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", out, re.M)[1])
 
 
 def main() -> None:
@@ -42,7 +53,9 @@ def main() -> None:
         "render",
         {
             "render_job_s": round(min(job), 2),
+            "render_job_s_all": [round(x, 2) for x in job],
             "snakemake_wall_s": round(min(wall), 2),
+            "pdf_pages": pdf_pages(pdf),
             "html_bytes": html.stat().st_size,
             "pdf_bytes": pdf.stat().st_size,
             "workdir": str(workdir),

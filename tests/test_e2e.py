@@ -1,7 +1,6 @@
 """End to end: the smoke config through real Snakemake, real training, real report."""
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,27 +9,12 @@ import pandas as pd
 import pytest
 import yaml
 
+from bnstudy.checkout import copy_run
 from bnstudy.claims import CLAIM_IDS
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.e2e
 VERDICTS = {"supported", "contradicted", "inconclusive", "not run"}
-
-
-def _copy_checkout(dest: Path) -> None:
-    """Copy the files a fresh clone would have (tracked + untracked-not-ignored)."""
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    for rel in files:
-        src = ROOT / rel
-        if src.is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
 
 
 def _snakemake(repo: Path, *args: str) -> str:
@@ -58,11 +42,10 @@ def _run_mtimes(repo: Path) -> dict[str, float]:
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    repo = tmp_path_factory.mktemp("checkout")
-    _copy_checkout(repo)
-    out = _snakemake(repo)
-    return repo, out
+def smoke(smoke_study, tmp_path_factory):
+    """The shared smoke run, copied: this module edits its config and reruns."""
+    repo, out = smoke_study
+    return copy_run(repo, tmp_path_factory.mktemp("e2e")), out
 
 
 def test_report_and_pdf_exist(smoke):

@@ -1,6 +1,6 @@
 """End to end: the smoke study's report from a fresh copy, and Snakemake's own report of it.
 
-One run of ``config/smoke.yaml`` through real Snakemake (as tests/test_e2e.py does):
+The shared run of ``config/smoke.yaml`` through real Snakemake (conftest.smoke_study):
 the paper report has every section, its appendix reads the real benchmark files and
 rule graph, a rerun of the render compares with the snapshot the first one left, and
 ``snakemake --report`` packs the registered figures with their captions.
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_e2e import _copy_checkout
 from test_report import section, text
 
+from bnstudy.checkout import copy_run
 from bnstudy.families import FIGURES
 
 pytestmark = pytest.mark.e2e
@@ -33,10 +33,9 @@ def _snakemake(repo: Path, *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    repo = tmp_path_factory.mktemp("checkout")
-    _copy_checkout(repo)
-    _snakemake(repo)
+def smoke(smoke_study, tmp_path_factory):
+    """The shared smoke run, copied: this module renders again and packs a report."""
+    repo = copy_run(smoke_study[0], tmp_path_factory.mktemp("report"))
     first = (repo / "results/report/report.html").read_text(encoding="utf-8")
     return repo, first
 

@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from bnstudy import checkout
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def copy_checkout(dest: Path) -> Path:
     """Copy the files a fresh clone would have (tracked + untracked-not-ignored) into ``dest``."""
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.splitlines()
-    for rel in files:
-        src = ROOT / rel
-        if src.is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
-    return dest
+    return checkout.copy_checkout(ROOT, dest)
 
 
 def snakemake_cmd(configfile: str, *args: str, cores: int = 2) -> list[str]:
