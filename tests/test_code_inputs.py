@@ -59,4 +59,3 @@ def test_an_unknown_module_is_an_error(tmp_path):
     (tmp_path / "a.py").write_text("from bnstudy import b\n")
     with pytest.raises(FileNotFoundError, match="bnstudy/b.py"):
         closure(["a"], tmp_path)
-

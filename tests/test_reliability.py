@@ -91,6 +91,17 @@ def _assert_outputs_whole(repo: Path) -> None:
     assert not [p for p in promoted if not p.name.startswith(".")], promoted
 
 
+def _as_from_a_terminal() -> None:
+    """In the child before exec: Ctrl-C as a shell gives it, default and unblocked.
+
+    A process inherits an ignored or blocked SIGINT from its parent, and Python
+    then never installs its KeyboardInterrupt handler; inside a long pytest
+    session (CI) the study's snakemake ignored the interrupt and ran to the end.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _interrupt(repo: Path, sig: int, after: int) -> dict:
     """Start the study, send ``sig`` to snakemake's process group once ``after`` runs finished."""
     proc = subprocess.Popen(
@@ -100,6 +111,7 @@ def _interrupt(repo: Path, sig: int, after: int) -> dict:
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,  # its own process group, as a terminal's Ctrl-C would reach
+        preexec_fn=_as_from_a_terminal,
     )
     deadline = time.monotonic() + 240
     while len(_finished(repo)) < after:
@@ -127,6 +139,11 @@ def study(tmp_path_factory):
     record = {"repo": repo}
     record["sigint"] = _interrupt(repo, signal.SIGINT, after=2)
     record["after_sigint"] = _finished(repo)
+    assert len(record["after_sigint"]) < N_CONFIGS, (
+        f"SIGINT did not stop the run (here: handler {signal.getsignal(signal.SIGINT)}, "
+        f"blocked {signal.pthread_sigmask(signal.SIG_BLOCK, [])})"
+        f"\n{record['sigint']['output'][-3000:]}"
+    )
     _assert_outputs_whole(repo)
     record["sigkill"] = _interrupt(repo, signal.SIGKILL, after=len(record["after_sigint"]) + 2)
     record["after_sigkill"] = _finished(repo)
