@@ -1112,9 +1112,9 @@ def conclusions(claims_df: pd.DataFrame) -> list[dict]:
 
 def failed_configs(runs: pd.DataFrame) -> list[str]:
     """Ids of the configurations a family's runs table marks as failed."""
-    if "status" not in runs:
-        return []
-    return list(runs.loc[runs["status"] == "failed", "config_id"])
+    from bnstudy.tables import failed_rows
+
+    return [r["config_id"] for r in failed_rows(runs)]
 
 
 def judge_files(

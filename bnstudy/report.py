@@ -47,6 +47,7 @@ from bnstudy.figures import (
 from bnstudy.io import atomic_write, write_text
 from bnstudy.stats import CONFIDENCE, aggregate
 from bnstudy.summary import FINAL_EPOCHS, SUMMARY_METRICS
+from bnstudy.tables import failed_rows
 
 DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "report"
 TEMPLATE = "report.html.j2"
@@ -929,17 +930,6 @@ def _strategy(claim_rows: list[dict], advice: Mapping[str, str]) -> dict:
     return {"items": items, "unproven": unproven, "unproven_label": CERTAINTY["inconclusive"]}
 
 
-def failed_rows(runs: pd.DataFrame) -> list[dict]:
-    """A family runs table's failed configurations: ``config_id`` and ``error`` each."""
-    if "status" not in runs:
-        return []
-    rows = runs[runs["status"] == "failed"]
-    return [
-        {"config_id": str(r["config_id"]), "error": "" if pd.isna(r["error"]) else str(r["error"])}
-        for r in rows.to_dict("records")
-    ]
-
-
 def _failed_limitation(failed: Mapping[str, list[dict]]) -> list[str]:
     """The limitation that failed configurations impose, if any failed."""
     lost = [f"{fam}/{r['config_id']}" for fam, rows in failed.items() for r in rows]
@@ -949,7 +939,7 @@ def _failed_limitation(failed: Mapping[str, list[dict]]) -> list[str]:
         f"Failed configurations: {len(lost)} configuration(s) failed to train and are missing "
         f"from every table and figure ({', '.join(lost)}); the claims that read their "
         "families are at most inconclusive. Their errors are in "
-        "results/metrics/<family>_runs.csv; rerunning the workflow retries them."
+        "results/metrics/<family>_runs.csv; Snakemake names the command that reruns them."
     ]
 
 

@@ -60,6 +60,17 @@ def diverged_note(n_diverged: int, n_seeds: int) -> str:
     return f"{n_diverged} of {n_seeds} seed{'s' if n_seeds != 1 else ''} diverged"
 
 
+def failed_rows(runs: pd.DataFrame) -> list[dict]:
+    """The failed configurations of a runs table (``runs_table``): ``config_id`` and ``error``."""
+    if "status" not in runs:
+        return []
+    rows = runs[runs["status"] == FAILED]
+    return [
+        {"config_id": str(r["config_id"]), "error": "" if pd.isna(r["error"]) else str(r["error"])}
+        for r in rows.to_dict("records")
+    ]
+
+
 def runs_table(resolved: list[dict], summary: pd.DataFrame) -> pd.DataFrame:
     """One row per configuration: its parameters, then ``RUNS_COLUMNS``."""
     rows = []
