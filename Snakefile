@@ -1,4 +1,4 @@
-# bnstudy: how to tune networks that use Batch Normalization (STUDY.md).
+# bnstudy: how to tune networks that use Batch Normalization (docs/study.md).
 # Reads like a table of contents; helpers live in workflow/rules/common.smk.
 from snakemake.utils import min_version
 
@@ -26,6 +26,7 @@ localrules:
     plot_figure,
     judge_claims,
     draw_rulegraph,
+    plot_job_resources,
     render_report,
 
 

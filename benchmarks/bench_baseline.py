@@ -28,8 +28,8 @@ from bnstudy.config import TrainConfig
 from bnstudy.data import make_dataset
 from bnstudy.grid import expand_study
 from bnstudy.models import make_model
-from bnstudy.schedules import make_schedule
-from bnstudy.train import make_optimizer
+from bnstudy.training.reference import make_optimizer
+from bnstudy.training.schedules import make_schedule
 
 
 def train_tutorial_style(cfg: TrainConfig, data: dict, seed: int = 0) -> float:

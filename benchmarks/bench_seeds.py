@@ -17,7 +17,7 @@ from _common import write_result
 from bnstudy.config import TrainConfig
 from bnstudy.data import make_regression
 from bnstudy.images import make_shapes
-from bnstudy.train import train_config
+from bnstudy.training.job import train_config
 
 SEEDS = [0, 1, 2, 3, 4]
 

@@ -1,16 +1,26 @@
 """bnstudy: a reproducible study of how to tune networks that use Batch Normalization.
 
-Modules, in dependency order:
-  config   - training configuration (dataclass with defaults) and config-file checks
-  grid     - a family's grid expanded into one row per configuration, with stable ids
-  data     - deterministic synthetic datasets
-  models   - MLP-d with BN placement none / pre / post
-  train    - the trainer: one configuration, several seeds, tidy metrics
-  summary  - per-seed summary numbers (final_test, speed, volatility, ...)
-  stats    - paired effects, t intervals, verdicts
-  claims   - the claims of STUDY.md as data, and their judges
-  figures  - matplotlib figures per family
-  report   - the Jinja2 report, HTML and PDF
+The study itself (datasets, models, families, claims, verdict rules) is
+described in docs/study.md; the code's layout in docs/architecture.md.
+Modules and packages, in dependency order:
+
+  vocab       the vocabularies and shared constants, defined once
+  families    the family spec: what each experiment family is, draws and shows
+  config      one job's training configuration (dataclass with defaults), canonical params
+  validate    the config file's checks, one readable line per mistake
+  grid        a family's grid expanded into configurations with stable ids
+  data        the regression datasets, building and loading any dataset
+  images      the image dataset: synthetic shapes or Fashion-MNIST
+  norm        Batch Normalization written by hand
+  models      MLP-d, the wide image MLP and LeNet-5
+  training/   schedules, records, the stacked (batched) trainer, the reference trainer, the job
+  summary     per-seed summary numbers, derived metrics, reading a summary table
+  stats       means with t intervals, per-configuration aggregates
+  tables      per-family tables collected from the runs, failed runs, memory
+  claims/     the claims as data, the judges and the verdict engine
+  figures/    the figures of each family, sample images, job resources, rule graph
+  report/     the paper-style report: its sections, HTML and PDF
+  io, deps, checkout   atomic files and the one CSV reader; a job's code inputs; scratch copies
 """
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Deterministic synthetic datasets (STUDY.md §1).
+"""Deterministic synthetic datasets (docs/study.md §1).
 
 ``poly2``  y = 2·x1² − x2² + 3·x3² + x4² + 2·x5² + ε
 ``linear`` y = 2·x1 − x2 + 3·x3 + x4 + 2·x5 + ε
@@ -28,7 +28,7 @@ import torch
 from bnstudy.io import atomic_write
 
 N_FEATURES = 5
-# Coefficients of STUDY.md §1, shared by both datasets.
+# Coefficients of docs/study.md §1, shared by both datasets.
 COEFFICIENTS = torch.tensor([2.0, -1.0, 3.0, 1.0, 2.0])
 REGRESSION = ("poly2", "linear")
 

@@ -21,7 +21,8 @@ import itertools
 
 import pandas as pd
 
-from bnstudy.config import TrainConfig
+from bnstudy.config import TrainConfig, coerce
+from bnstudy.families import ordered_families
 
 
 def format_value(value) -> str:
@@ -48,7 +49,7 @@ def family_configs(name: str, block: dict) -> list[dict]:
     base.update(block.get("fixed") or {})
     configs = []
     for combo in itertools.product(*(grid[k] for k in keys)):
-        values = dict(zip(keys, combo, strict=True))
+        values = {k: coerce(k, v) for k, v in zip(keys, combo, strict=True)}
         resolved = TrainConfig.from_dict({**base, **values}).to_dict()
         configs.append({"family": name, "config_id": config_id(values), **resolved})
     return sorted(configs, key=lambda c: c["config_id"])
@@ -60,8 +61,10 @@ def expand_family(name: str, block: dict) -> pd.DataFrame:
 
 
 def expand_study(config: dict) -> dict[str, list[dict]]:
-    """Every family of the config, in config order → its list of configurations."""
-    return {name: family_configs(name, block) for name, block in config["families"].items()}
+    """Every family of the config, in canonical order (``families.ordered_families``:
+    the study's families in study order, then the others sorted) → its configurations."""
+    blocks = config["families"]
+    return {name: family_configs(name, blocks[name]) for name in ordered_families(blocks)}
 
 
 def run_priority(cfg: dict) -> int:

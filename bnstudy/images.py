@@ -1,4 +1,4 @@
-"""The ``images`` dataset (STUDY.md §1): procedural shapes, or Fashion-MNIST from IDX files.
+"""The ``images`` dataset (docs/study.md §1): procedural shapes, or Fashion-MNIST from IDX files.
 
 Both sources give 10 classes of 1×28×28 grey images in the same dict as the
 regression datasets of ``bnstudy.data``, with pixels standardized by the

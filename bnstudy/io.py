@@ -1,4 +1,5 @@
-"""Atomic file writes: an output either exists complete or not at all."""
+"""Files in and out: atomic writes (an output exists complete or not at all), the one
+reader of the pipeline's CSV tables, and a job's log."""
 
 from __future__ import annotations
 
@@ -81,6 +82,18 @@ def write_rows(path: str | os.PathLike, header: Sequence[str], rows: Iterable[Se
             out.writerows([cell(v) for v in row] for row in rows)
 
     atomic_write(path, write)
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read one of the pipeline's CSV tables; only empty cells and ``nan`` are missing.
+
+    pandas' default would also read strings such as ``None`` or ``NA`` as missing,
+    which must not happen to a configuration value. Every reader of a tidy, summary,
+    runs or claims table goes through here, so all agree on what is missing.
+    """
+    import pandas as pd
+
+    return pd.read_csv(path, keep_default_na=False, na_values=["", "nan", "NaN"])
 
 
 def log_to(path: str | os.PathLike) -> None:

@@ -1,4 +1,4 @@
-"""The study's models (STUDY.md §2): MLP-d, the wide image MLP and LeNet-5.
+"""The study's models (docs/study.md §2): MLP-d, the wide image MLP and LeNet-5.
 
 MLP-d places Batch Normalization before or after the activation:
 
@@ -29,13 +29,14 @@ import math
 from torch import nn
 
 from bnstudy.norm import ScratchBatchNorm, ScratchBatchNorm1d, ScratchBatchNorm2d
+from bnstudy.vocab import ACTIVATIONS as ACTIVATION_NAMES
+from bnstudy.vocab import BN_PLACEMENTS, INITS, LENET_BN, MODELS
 
-ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
-BN_PLACEMENTS = ("none", "pre", "post")
-INITS = ("default", "xavier", "kaiming")
+#: The activation layer of each name in ``bnstudy.vocab.ACTIVATIONS``.
+ACTIVATIONS = dict(zip(ACTIVATION_NAMES, (nn.Sigmoid, nn.Tanh, nn.ReLU), strict=True))
 WIDE_MLP_HIDDEN = (512, 256, 128, 64)  # 784-512-256-128-64-10
-LENET_BN = ("none", "library", "scratch")
-MODELS = ("mlp", "wide_mlp", "lenet")
+#: Library and hand-written BN layers: each has ``running_mean`` and ``running_var``.
+BN_TYPES = (nn.modules.batchnorm._BatchNorm, ScratchBatchNorm)
 
 
 def make_mlp(
@@ -203,8 +204,7 @@ def weight_layers(model: nn.Module) -> list[nn.Module]:
 
 def bn_layers(model: nn.Module) -> list[nn.Module]:
     """Library and hand-written BN layers: each has ``running_mean`` and ``running_var``."""
-    kinds = (nn.modules.batchnorm._BatchNorm, ScratchBatchNorm)
-    return [m for m in model.modules() if isinstance(m, kinds)]
+    return [m for m in model.modules() if isinstance(m, BN_TYPES)]
 
 
 def activation_layers(model: nn.Module, kind: type[nn.Module]) -> list[nn.Module]:

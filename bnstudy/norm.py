@@ -1,4 +1,4 @@
-"""Batch Normalization written by hand with plain tensor ops (STUDY.md §2, claim N2).
+"""Batch Normalization written by hand with plain tensor ops (docs/study.md §2, claim N2).
 
 Training mode normalizes with the statistics of the batch: per feature over N
 for (N, C) input, per channel over N·H·W for (N, C, H, W) input, using the

@@ -1,10 +1,10 @@
-"""Per-seed summary numbers of STUDY.md §3, computed from a tidy metrics table.
+"""Per-seed summary numbers of docs/study.md §3, computed from a tidy metrics table.
 
 A tidy table has one row per (configuration, seed, epoch, metric) with the
 columns ``config_id, seed, epoch, metric, value`` plus the configuration's
 parameters (``depth``, ``act``, ``bn``, ``lr``, ...) joined on.
 
-Metric names written by the trainer (``bnstudy.train``):
+Metric names written by the trainer (``bnstudy.training.records``):
 
 * per epoch: ``train_loss``, ``test_loss``, ``test_acc`` (classification only),
   ``lr``, ``grad_norm.<i>`` (i = 1 … L, the Linear layers in forward order,
@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from bnstudy.vocab import ACTIVATIONS, INITS, OPTIMIZERS, REGRESSION_DATASETS, SCHEDULES
 
 #: Columns of a tidy table that are not configuration parameters.
 TIDY_COLUMNS = ["seed", "epoch", "metric", "value"]
@@ -94,7 +96,7 @@ def _per_seed(curves: pd.DataFrame) -> dict[str, float]:
 
 
 def summarize(tidy: pd.DataFrame) -> pd.DataFrame:
-    """One row per (configuration, seed) with the summary numbers of STUDY.md §3.
+    """One row per (configuration, seed) with the summary numbers of docs/study.md §3.
 
     Diverged seeds keep their row with ``diverged == 1`` and NaN loss summaries,
     so they are counted but never averaged or plotted as numbers.
@@ -121,3 +123,76 @@ def summarize(tidy: pd.DataFrame) -> pd.DataFrame:
         if m not in out:
             out[m] = np.nan
     return out[cfg_cols + ["seed"] + SUMMARY_METRICS]
+
+
+#: Metrics computed from the summary columns, for the figures, tables and claims.
+DERIVED = {
+    # first-to-last layer gradient-norm ratio (vanishing gradients when far below 1)
+    "grad_ratio": lambda df: df["grad_first"] / df["grad_last"],
+    # error of BN's running statistics: mean gap + variance gap
+    "bn_gap": lambda df: df["bn_mean_gap"] + df["bn_var_gap"],
+    # test error of a classifier
+    "test_error": lambda df: 1.0 - df["final_acc"],
+}
+
+
+def with_derived(summary: pd.DataFrame, names=tuple(DERIVED)) -> pd.DataFrame:
+    """The summary plus the derived metrics ``names`` (default: all of :data:`DERIVED`).
+
+    >>> s = pd.DataFrame({"grad_first": [1.0], "grad_last": [4.0], "bn_mean_gap": [0.1],
+    ...                   "bn_var_gap": [0.2], "final_acc": [0.75]})
+    >>> with_derived(s)[["grad_ratio", "test_error"]].iloc[0].tolist()
+    [0.25, 0.25]
+    """
+    return summary.assign(**{name: DERIVED[name](summary) for name in names})
+
+
+# ---- reading a summary table: its grid, its task, its values in order ----------------
+
+#: Natural order of categorical configuration values (others follow alphabetically).
+VALUE_ORDER = {
+    "bn": ["none", "pre", "post", "library", "scratch"],
+    "act": list(ACTIVATIONS),
+    "schedule": list(SCHEDULES),
+    "init": list(INITS),
+    "optimizer": list(OPTIMIZERS),
+}
+
+
+def ordered_values(frame: pd.DataFrame, col: str) -> list:
+    """The distinct values of a configuration column, in a natural order (lr: largest first).
+
+    >>> ordered_values(pd.DataFrame({"bn": ["pre", "none", "pre"]}), "bn")
+    ['none', 'pre']
+    """
+    vals = list(pd.unique(frame[col].dropna()))
+    if col == "lr":
+        return sorted(vals, reverse=True)
+    if col in VALUE_ORDER:
+        known = [v for v in VALUE_ORDER[col] if v in vals]
+        return known + sorted(v for v in vals if v not in known)
+    return sorted(vals)
+
+
+def grid_axes(summary: pd.DataFrame) -> list[str]:
+    """The configuration columns that vary across the runs (the family's grid axes)."""
+    skip = {"family", "config_id", "seed", *SUMMARY_METRICS, *DERIVED}
+    return [c for c in summary.columns if c not in skip and summary[c].nunique() > 1]
+
+
+def _datasets(frame: pd.DataFrame) -> set:
+    return set(frame["dataset"].dropna()) if "dataset" in frame else set()
+
+
+def is_classification(summary: pd.DataFrame) -> bool:
+    """Whether the runs classify (they report accuracy, or use a non-regression dataset)."""
+    if "final_acc" in summary and summary["final_acc"].notna().any():
+        return True
+    datasets = _datasets(summary)
+    return bool(datasets) and not datasets <= set(REGRESSION_DATASETS)
+
+
+def loss_label(frame: pd.DataFrame) -> str:
+    """What the runs' test loss is called: MSE for regression, else plain loss."""
+    datasets = _datasets(frame)
+    return "test MSE" if datasets and datasets <= set(REGRESSION_DATASETS) else "test loss"

@@ -1,8 +1,7 @@
 """Snakemake entry point of rule draw_rulegraph: the workflow's rule graph, as DOT and SVG."""
 
-from bnstudy.figures import draw_rulegraph
+from bnstudy.figures.rulegraph import draw_rulegraph, rulegraph_dot
 from bnstudy.io import end_job, log_to, write_text
-from bnstudy.report import rulegraph_dot
 
 log_to(snakemake.log[0])
 dot = rulegraph_dot(str(snakemake.input.snakefile), snakemake.params.configfiles)

@@ -1,6 +1,6 @@
 """Snakemake entry point of rule judge_claims."""
 
-from bnstudy.claims import judge_files
+from bnstudy.claims.engine import judge_files
 from bnstudy.io import end_job, log_to
 
 log_to(snakemake.log[0])

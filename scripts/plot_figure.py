@@ -1,6 +1,6 @@
 """Snakemake entry point of rule plot_figure: one figure of one family."""
 
-from bnstudy.figures import plot_family
+from bnstudy.figures.make import plot_family
 from bnstudy.io import end_job, log_to
 
 log_to(snakemake.log[0])

@@ -1,6 +1,6 @@
 """Snakemake entry point of rule plot_samples: sample images of an image dataset."""
 
-from bnstudy.figures import plot_samples
+from bnstudy.figures.samples import plot_samples
 from bnstudy.io import end_job, log_to
 
 log_to(snakemake.log[0])

@@ -1,7 +1,7 @@
 """Snakemake entry point of rule render_report."""
 
 from bnstudy.io import end_job, log_to
-from bnstudy.report import render_files
+from bnstudy.report.render import render_files
 
 log_to(snakemake.log[0])
 render_files(
@@ -11,7 +11,7 @@ render_files(
     figures=snakemake.params.figures,
     datasets_meta=snakemake.params.metas,
     samples=snakemake.params.samples,
-    benchmarks=snakemake.params.benchmarks,
+    jobs=(snakemake.input.jobs, snakemake.input.jobs_figure),
     rulegraph=(snakemake.input.rulegraph_dot, snakemake.input.rulegraph),
     configfiles=snakemake.params.configfiles,
     snapshot_dir=snakemake.params.snapshot,

@@ -1,7 +1,7 @@
 """Snakemake entry point of rule train_config: all seeds of one configuration."""
 
 from bnstudy.io import end_job, log_to
-from bnstudy.train import run_job
+from bnstudy.training.job import run_job
 
 log_to(snakemake.log[0])
 run_job(

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from workflow_helpers import ROOT, copy_checkout, jobs_run, run_snakemake
 
-from bnstudy.config import ConfigError, check_config
+from bnstudy.validate import ConfigError, check_config
 
 SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
 SMOKE = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())

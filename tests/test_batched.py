@@ -4,11 +4,12 @@ import pandas as pd
 import pytest
 import torch
 
-from bnstudy.batched import StackedModel, build_stacked, train_seeds_batched
 from bnstudy.config import TrainConfig
 from bnstudy.images import make_shapes
 from bnstudy.models import make_model
-from bnstudy.train import train_config
+from bnstudy.training.batched import train_seeds_batched
+from bnstudy.training.job import train_config
+from bnstudy.training.stacked import StackedModel, build_stacked
 
 SEEDS = [0, 1, 2]
 

@@ -1,4 +1,4 @@
-"""Verdicts of bnstudy.claims on synthetic summary tables whose answer is known."""
+"""Verdicts of the claims (bnstudy.claims) on synthetic summary tables whose answer is known."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bnstudy import claims
-from bnstudy.claims import CLAIM_IDS, COLUMNS, claim_statement, conclusions, judge_all
+from bnstudy.claims.advice import conclusions
+from bnstudy.claims.catalogue import CLAIM_IDS, CLAIMS, claim_statement
+from bnstudy.claims.engine import judge_all
+from bnstudy.claims.judges import JUDGES
+from bnstudy.claims.verdict import COLUMNS, VERDICTS
 from bnstudy.summary import SUMMARY_METRICS
 
 STUDY_ORDER = "D1 D2 D3 D4 D5 D6 B1 B2 L1 L2 L3 L4 S1 S2 I1 O1 O2 N1 N2 G1 R1".split()
@@ -102,7 +105,7 @@ def test_missing_family_is_not_run_and_every_claim_has_a_judge():
     assert out.loc["L4", "detail"] == "family lr did not run"
     assert out.loc["D1", "verdict"] != "not run"
     assert out.loc["D2", "verdict"] != "not run"
-    assert all(claim.test in claims.JUDGES for claim in claims.CLAIMS)
+    assert all(claim.test in JUDGES for claim in CLAIMS)
 
 
 def test_claim_statement():
@@ -110,8 +113,8 @@ def test_claim_statement():
 
 
 def test_every_claim_has_three_distinct_advice_sentences_with_numbers():
-    for claim in claims.CLAIMS:
-        assert claim.test in claims.JUDGES
+    for claim in CLAIMS:
+        assert claim.test in JUDGES
         texts = [claim.advice[v] for v in ("supported", "contradicted", "inconclusive")]
         assert len(set(texts)) == 3, claim.id
         assert all("{ci}" in text for text in texts), claim.id
@@ -353,7 +356,7 @@ def test_partial_tables_never_crash():
                 "lr": lr.sample(frac=frac, random_state=trial)}  # fmt: skip
         out = judge_all(part)
         assert list(out["claim"]) == CLAIM_IDS
-        assert set(out["verdict"]) <= set(claims.VERDICTS)
+        assert set(out["verdict"]) <= set(VERDICTS)
         assert len(conclusions(out)) == (out["verdict"] != "not run").sum()
 
 
@@ -366,3 +369,21 @@ def test_conclusions_without_numbers_say_so_instead_of_nan():
     (text,) = conclusions(pd.DataFrame([row]))
     assert "nan" not in text["text"]
     assert "no usable seed pairs, so no effect or interval" in text["text"]
+
+
+def test_advice_takes_the_callers_evidence_and_skips_claims_without_a_sentence():
+    import pandas as pd
+
+    from bnstudy.claims.advice import advice_text
+
+    rows = [
+        {"claim": "D2", "verdict": "supported", "effect": 0.9, "n_seeds": 5},
+        {"claim": "L1", "verdict": "not run", "effect": float("nan"), "n_seeds": 0},
+        {"claim": "Z9", "verdict": "supported", "effect": 0.1, "n_seeds": 3},  # not a claim
+    ]
+    out = conclusions(pd.DataFrame(rows), evidence=lambda row: f"<{row['effect']}>")
+    assert [c["claim"] for c in out] == ["D2"]
+    assert out[0]["text"] == advice_text("D2", "supported", "<0.9>")
+    assert "<0.9>" in out[0]["text"] and "{ci}" not in out[0]["text"]
+    assert advice_text("D2", "not run", "x") is None
+    assert advice_text("Z9", "supported", "x") is None

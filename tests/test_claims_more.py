@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 from test_claims import LR_GRID, make_summary, u_curve, verdict
 
-from bnstudy import claims
-from bnstudy.claims import CLAIM_IDS, EQUIV_MARGIN, conclusions, judge_all
+from bnstudy.claims.advice import conclusions
+from bnstudy.claims.catalogue import CLAIM_IDS, EQUIV_MARGIN, MARGIN_5PCT, N2_MARGIN
+from bnstudy.claims.engine import failed_configs, judge_all, judge_files
+from bnstudy.claims.verdict import VERDICTS
 
 SIMPLE_GRID = {"depth": [1, 4], "act": ["sigmoid", "tanh"], "bn": ["none", "pre"]}
 BATCH_GRID = {"batch_size": [2, 4, 8, 16, 32, 64, 128, 256], "depth": [1, 3], "bn": ["none", "pre"]}
@@ -60,7 +62,7 @@ def test_d1_no_gain_at_depth_1_is_supported_with_depth_4_for_context():
     loss = gain_where(is_pre, lambda c: 0.0 if c["depth"] == 1 else 0.5)
     row = verdict({"simple": make_summary("simple", SIMPLE_GRID, loss, noise=0.02)}, "D1")
     assert row["verdict"] == "supported"
-    assert row["ci_high"] < claims.MARGIN_5PCT
+    assert row["ci_high"] < MARGIN_5PCT
     assert "at depth 1:" in row["detail"]
     assert "gain at depth 4, for context: 0.5" in row["detail"]
 
@@ -70,11 +72,11 @@ def test_d1_a_real_gain_at_depth_1_contradicts():
     row = verdict({"simple": make_summary("simple", SIMPLE_GRID, loss, noise=0.02)}, "D1")
     assert row["verdict"] == "contradicted"
     assert row["effect"] == pytest.approx(0.3, abs=0.03)
-    assert row["ci_low"] > claims.MARGIN_5PCT
+    assert row["ci_low"] > MARGIN_5PCT
 
 
 def test_d1_a_gain_near_the_margin_is_inconclusive():
-    loss = gain_where(is_pre, lambda c: claims.MARGIN_5PCT)
+    loss = gain_where(is_pre, lambda c: MARGIN_5PCT)
     row = verdict({"simple": make_summary("simple", SIMPLE_GRID, loss, noise=0.05)}, "D1")
     assert row["verdict"] == "inconclusive"
 
@@ -355,7 +357,7 @@ def test_n2_a_clearly_different_error_is_contradicted():
     acc = BN_HELPS_AT_LR_1 | {"scratch": dict.fromkeys(LENET_GRID["lr"], 0.70)}
     row = verdict({"lenet": lenet_summary(acc)}, "N2")
     assert row["verdict"] == "contradicted"
-    assert row["ci_low"] > claims.N2_MARGIN
+    assert row["ci_low"] > N2_MARGIN
 
 
 # ---- R1: the LR range test -------------------------------------------------------------
@@ -493,7 +495,7 @@ def test_partial_tables_of_the_new_families_never_crash():
         part = {f: s.sample(frac=frac, random_state=trial) for f, s in full.items()}
         out = judge_all(part)
         assert list(out["claim"]) == CLAIM_IDS
-        assert set(out["verdict"]) <= set(claims.VERDICTS)
+        assert set(out["verdict"]) <= set(VERDICTS)
         assert len(conclusions(out)) == (out["verdict"] != "not run").sum()
 
 
@@ -511,7 +513,7 @@ def test_judging_from_csv_files_gives_the_same_verdicts(tmp_path):
     for family, table in summaries.items():
         paths[family] = tmp_path / f"{family}.csv"
         table.to_csv(paths[family], index=False)
-    from_files = claims.judge_files(paths, tmp_path / "claims.csv")
+    from_files = judge_files(paths, tmp_path / "claims.csv")
     in_memory = judge_all(summaries)
     assert list(from_files["verdict"]) == list(in_memory["verdict"])
     assert (from_files.set_index("claim").loc[["B1", "B2", "O1", "N1", "N2", "R1"], "verdict"]
@@ -549,12 +551,12 @@ def test_failed_configs_are_read_from_the_runs_table(tmp_path):
     runs = pd.DataFrame(
         {"config_id": ["a", "b", "c"], "status": ["ok", "failed", "failed"], "error": [""] * 3}
     )
-    assert claims.failed_configs(runs) == ["b", "c"]
-    assert claims.failed_configs(pd.DataFrame({"config_id": ["a"]})) == []
+    assert failed_configs(runs) == ["b", "c"]
+    assert failed_configs(pd.DataFrame({"config_id": ["a"]})) == []
     summary_path, runs_path = tmp_path / "lr_summary.csv", tmp_path / "lr_runs.csv"
     LR_FAMILY.to_csv(summary_path, index=False)
     runs.to_csv(runs_path, index=False)
-    out = claims.judge_files(
+    out = judge_files(
         {"lr": str(summary_path)}, str(tmp_path / "claims.csv"), {"lr": str(runs_path)}
     ).set_index("claim")
     assert "2 configuration(s) it reads failed (lr/b, lr/c;" in out.loc["L1", "detail"]

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bnstudy.checkout import copy_run
-from bnstudy.claims import CLAIM_IDS
+from bnstudy.claims.catalogue import CLAIM_IDS
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.e2e
@@ -94,6 +94,46 @@ def test_second_run_has_nothing_to_do(smoke):
     repo, _ = smoke
     out = _snakemake(repo, "--dry-run")
     assert "Nothing to be done" in out, out[-3000:]
+
+
+def _rewritten(repo: Path, edit) -> str:
+    """Write the study's config back after ``edit(cfg)``, dry-run, restore it; the dry run."""
+    path = repo / "config/smoke.yaml"
+    original = path.read_text()
+    cfg = yaml.safe_load(original)
+    try:
+        path.write_text(edit(cfg))
+        return _snakemake(repo, "--dry-run")
+    finally:
+        path.write_text(original)
+
+
+def test_reformatting_the_config_reruns_nothing(smoke):
+    """Sorted keys, families in reverse order, flow style, no comments: values decide, not text."""
+    repo, _ = smoke
+
+    def reformat(cfg):
+        cfg["families"] = dict(reversed(list(cfg["families"].items())))
+        for block in cfg["families"].values():
+            block["fixed"] = dict(reversed(list(block.get("fixed", {}).items())))
+        return yaml.safe_dump(cfg, sort_keys=True, default_flow_style=True)
+
+    out = _rewritten(repo, reformat)
+    assert "Nothing to be done" in out, out[-3000:]
+
+
+def test_reordering_grid_values_retrains_nothing(smoke):
+    """The same grid values in another order are the same configurations."""
+    repo, _ = smoke
+
+    def reorder(cfg):
+        for block in cfg["families"].values():
+            block["grid"] = {k: list(reversed(v)) for k, v in reversed(block["grid"].items())}
+        return yaml.safe_dump(cfg, sort_keys=False)
+
+    out = _rewritten(repo, reorder)
+    for rule in ("make_dataset", "train_config", "collect_metrics", "judge_claims"):
+        assert rule not in out, out[-3000:]
 
 
 def test_changing_one_lr_reruns_only_that_lr_and_its_dependents(smoke):

@@ -1,6 +1,6 @@
 """A failing configuration is recorded, not lost with the rest; divergence is data.
 
-Unit tests of ``bnstudy.train.run_job``'s failure path, the per-family runs
+Unit tests of ``bnstudy.training.job.run_job``'s failure path, the per-family runs
 table of ``bnstudy.tables``, the divergence counts of ``bnstudy.stats`` and the
 ``inconclusive`` verdict of a claim whose seeds diverged below ``MIN_SEEDS``.
 The workflow-level behaviour is in tests/test_reliability.py.
@@ -16,13 +16,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bnstudy import train
-from bnstudy.claims import MIN_SEEDS, judge_all
+from bnstudy.claims.engine import judge_all
+from bnstudy.claims.verdict import MIN_SEEDS
 from bnstudy.config import TrainConfig
 from bnstudy.data import save_dataset
 from bnstudy.stats import aggregate
 from bnstudy.summary import SUMMARY_METRICS
 from bnstudy.tables import collect_family, failed_runs, failure_report
+from bnstudy.training import job as train
 
 #: Some seeds of this BN-free ReLU net blow up on poly2_small and some do not
 #: (the configuration of tests/test_batched.py's divergence test).

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bnstudy import figures
+from bnstudy.families import DRAWN_FIGURES, figure_names
+from bnstudy.figures.make import DRAWERS, make_figure, plot_family
 from bnstudy.summary import summarize
 
 EPOCHS = 6
@@ -145,26 +146,26 @@ def _finite_y(ax) -> np.ndarray:
 
 def test_figure_names():
     grid = ["depth", "act", "bn"]
-    assert figures.figure_names("depth", grid) == ["curves", "final_vs_depth", "grad_ratio"]
-    assert figures.figure_names("lr", ["lr", "depth", "bn"]) == [
+    assert figure_names("depth", grid) == ["curves", "final_vs_depth", "grad_ratio"]
+    assert figure_names("lr", ["lr", "depth", "bn"]) == [
         "curves",
         "error_vs_lr",
         "grad_ratio",
     ]
     # A family of the user's own: curves and the final metric against each grid axis.
-    assert figures.figure_names("no-such-family", ["width", "bn"]) == [
+    assert figure_names("no-such-family", ["width", "bn"]) == [
         "curves",
         "final_vs_bn",
         "final_vs_width",
     ]
-    assert figures.figure_names("no-such-family", []) == ["curves"]
+    assert figure_names("no-such-family", []) == ["curves"]
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_every_figure_is_drawn_without_pyplot(family):
     tidy, summary = FAMILIES[family]()
-    for name in figures.figure_names(family, []):
-        fig = figures.make_figure(family, name, tidy, summary)
+    for name in figure_names(family, []):
+        fig = make_figure(family, name, tidy, summary)
         assert _data_axes(fig), name
         assert all(ax.get_yscale() == "log" for ax in _data_axes(fig)), name
         assert fig.get_figwidth() == pytest.approx(7.0)
@@ -173,7 +174,7 @@ def test_every_figure_is_drawn_without_pyplot(family):
 
 def test_depth_curves_one_line_per_bn_without_the_diverged_seed():
     tidy, summary = depth_family()
-    fig = figures.make_figure("depth", "curves", tidy, summary)
+    fig = make_figure("depth", "curves", tidy, summary)
     axes = _data_axes(fig)
     assert len(axes) == 2 * 2  # rows = depth {1, 3}, columns = act {sigmoid, relu}
     assert [ax.get_title() for ax in axes[:2]] == ["depth 1 · sigmoid", "depth 1 · relu"]
@@ -187,7 +188,7 @@ def test_depth_curves_one_line_per_bn_without_the_diverged_seed():
 
 def test_lr_curves_one_line_per_lr_and_all_diverged_named():
     tidy, summary = lr_family()
-    fig = figures.make_figure("lr", "curves", tidy, summary)
+    fig = make_figure("lr", "curves", tidy, summary)
     axes = _data_axes(fig)
     assert len(axes) == 2 * 2  # rows = depth {3, 4}, columns = bn {none, pre}
     none_panel, pre_panel = axes[0], axes[1]
@@ -204,7 +205,7 @@ def test_lr_curves_one_line_per_lr_and_all_diverged_named():
 
 def test_final_vs_depth_interval_lines_per_bn():
     tidy, summary = depth_family()
-    fig = figures.make_figure("depth", "final_vs_depth", tidy, summary)
+    fig = make_figure("depth", "final_vs_depth", tidy, summary)
     axes = _data_axes(fig)
     assert [ax.get_title() for ax in axes] == ["sigmoid", "relu"]
     for ax in axes:
@@ -224,7 +225,7 @@ def test_final_vs_depth_interval_lines_per_bn():
 
 def test_error_vs_lr_marks_diverged_lrs_instead_of_plotting_them():
     tidy, summary = lr_family()
-    fig = figures.make_figure("lr", "error_vs_lr", tidy, summary)
+    fig = make_figure("lr", "error_vs_lr", tidy, summary)
     axes = _data_axes(fig)
     assert [ax.get_title() for ax in axes] == ["depth 3", "depth 4"]
     for ax in axes:
@@ -245,7 +246,7 @@ def test_error_vs_lr_marks_diverged_lrs_instead_of_plotting_them():
 )
 def test_grad_ratio_has_reference_line_and_a_line_per_bn(family, panels, x):
     tidy, summary = FAMILIES[family]()
-    fig = figures.make_figure(family, "grad_ratio", tidy, summary)
+    fig = make_figure(family, "grad_ratio", tidy, summary)
     axes = _data_axes(fig)
     assert [ax.get_title() for ax in axes] == panels
     ratio = summary["grad_first"] / summary["grad_last"]
@@ -264,11 +265,11 @@ def test_plot_family_writes_identical_parseable_svgs(family, tmp_path):
     tidy_path, summary_path = tmp_path / "tidy.csv", tmp_path / "summary.csv"
     tidy.to_csv(tidy_path, index=False)
     summary.to_csv(summary_path, index=False)
-    names = figures.figure_names(family, [])
+    names = figure_names(family, [])
     runs = []
     for run in ("a", "b"):
         outputs = {name: str(tmp_path / run / f"{name}.svg") for name in names}
-        figures.plot_family(family, tidy_path, summary_path, outputs)
+        plot_family(family, tidy_path, summary_path, outputs)
         runs.append({name: open(path, "rb").read() for name, path in outputs.items()})
     for name in names:
         data = runs[0][name]
@@ -282,4 +283,8 @@ def test_plot_family_writes_identical_parseable_svgs(family, tmp_path):
 def test_unknown_figure_is_an_error():
     tidy, summary = depth_family()
     with pytest.raises(ValueError, match="unknown figure"):
-        figures.make_figure("depth", "nonsense", tidy, summary)
+        make_figure("depth", "nonsense", tidy, summary)
+
+
+def test_every_figure_drawn_its_own_way_has_a_drawer():
+    assert set(DRAWERS) == set(DRAWN_FIGURES)

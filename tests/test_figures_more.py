@@ -27,12 +27,15 @@ from test_figures import (
     _runs,
 )
 
-from bnstudy import config, figures
-from bnstudy.families import FAMILY_DESCRIPTIONS, FAMILY_TITLES, FIGURES, KNOWN_FAMILIES
+from bnstudy import families, vocab
+from bnstudy.families import KNOWN_FAMILIES, figure_names
+from bnstudy.figures.captions import figure_caption
+from bnstudy.figures.make import make_figure
+from bnstudy.figures.samples import plot_samples, sample_figure
 from bnstudy.summary import summarize
 
 IMAGES = {"dataset": "images", "model": "wide_mlp"}
-SCHEDULES = [s for s in config.SCHEDULES if s != "range_test"]  # the range test has its own
+SCHEDULES = [s for s in vocab.SCHEDULES if s != "range_test"]  # the range test has its own
 RANGE_STEPS = 30
 
 
@@ -177,7 +180,7 @@ GRIDS = {"my_widths": ["width", "bn"]}
 
 def _draw(family: str, name: str):
     tidy, summary = FAMILIES[family]()
-    return figures.make_figure(family, name, tidy, summary), summary
+    return make_figure(family, name, tidy, summary), summary
 
 
 def _titles(fig) -> list[str]:
@@ -193,22 +196,23 @@ def _ticklabels(ax) -> list[str]:
 
 
 def test_known_families_in_study_order_each_with_figures_and_words():
-    # STUDY.md §4's order: the MLP families on regression, then images, then the range test.
+    # docs/study.md §4's order: the MLP families on regression, then images, then the range test.
     assert KNOWN_FAMILIES[:4] == ("depth", "simple", "batch", "lr")
     assert KNOWN_FAMILIES.index("optimizer") < KNOWN_FAMILIES.index("lenet")
-    assert KNOWN_FAMILIES[-1] == "lr_range" and set(KNOWN_FAMILIES) == set(FIGURES)
+    assert KNOWN_FAMILIES[-1] == "lr_range" and set(KNOWN_FAMILIES) == set(families.FAMILIES)
     for fam in KNOWN_FAMILIES:
-        assert FIGURES[fam][0] == "curves"
-        assert FAMILY_TITLES[fam] and FAMILY_DESCRIPTIONS[fam]
-        for name in FIGURES[fam]:
-            assert figures.figure_caption(fam, name), (fam, name)
+        spec = families.FAMILIES[fam]
+        assert spec.figures[0] == "curves"
+        assert spec.title and spec.description
+        for name in spec.figures:
+            assert figure_caption(fam, name), (fam, name)
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_every_figure_drawn_and_no_diverged_value_plotted(family):
     tidy, summary = FAMILIES[family]()
-    for name in figures.figure_names(family, GRIDS.get(family, [])):
-        fig = figures.make_figure(family, name, tidy, summary)
+    for name in figure_names(family, GRIDS.get(family, [])):
+        fig = make_figure(family, name, tidy, summary)
         axes = _data_axes(fig)
         assert axes and fig.get_figwidth() == pytest.approx(7.0), name
         for ax in axes:
@@ -245,7 +249,7 @@ def test_batch_figures_log_batch_axis_and_running_stats_for_bn_only():
     expected = 0.01 + 1.0 / np.array([2, 8, 64, 256])
     for y in means:
         assert np.allclose(y, expected)
-    curves = figures.make_figure("batch", "curves", *batch_family())
+    curves = make_figure("batch", "curves", *batch_family())
     assert [a.get_title() for a in _data_axes(curves)][:2] == [
         "depth 1 · BN none",
         "depth 1 · BN pre",
@@ -294,7 +298,7 @@ def test_optimizer_speed_and_accuracy_panels_per_activation():
     none_line = axes[2].containers[0].lines[0]
     assert np.asarray(none_line.get_ydata())[0] == pytest.approx(acc.mean())
     assert [t.get_text() for t in axes[2].texts] == ["1/3"]
-    curves = figures.make_figure("optimizer", "curves", *optimizer_family())
+    curves = make_figure("optimizer", "curves", *optimizer_family())
     ax = _data_axes(curves)[0]
     assert ax.get_title() == "sigmoid · sgd" and ax.get_ylabel() == "test accuracy"
     assert ax.get_yscale() == "linear" and _labels(ax) == ["0", "1"]
@@ -370,12 +374,19 @@ def test_lr_range_smoothed_loss_against_lr_with_suggestion_marked():
         assert len(x) == RANGE_STEPS and np.all(np.diff(x) > 0)
         assert x[0] == pytest.approx(1e-4) and x[-1] < 1.0  # the smoothed lr lags behind
         assert np.isfinite(curve.get_ydata()).all()
+        # Smoothed as the suggestion is (β = vocab.RANGE_TEST_SMOOTHING): the mean over
+        # seeds 0, 1, 2 of the smoothed losses, before seed 0's sweep ends.
+        lrs = 1e-4 * 1e4 ** (np.arange(RANGE_STEPS) / (RANGE_STEPS - 1))
+        base = pd.Series(1 + (np.log10(lrs) + 2) ** 2)
+        smooth = base.ewm(alpha=1 - vocab.RANGE_TEST_SMOOTHING, adjust=True).mean() + 0.1
+        assert np.allclose(curve.get_ydata()[:-1], smooth.to_numpy()[:-1])
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend == ["none", "pre", "suggested lr"]
+    assert f"β = {vocab.RANGE_TEST_SMOOTHING}" in figure_caption("lr_range", "range_test")
 
 
 def test_generic_figures_of_a_user_family():
-    assert figures.figure_names("my_widths", ["width", "bn"]) == [
+    assert figure_names("my_widths", ["width", "bn"]) == [
         "curves",
         "final_vs_bn",
         "final_vs_width",
@@ -392,7 +403,7 @@ def test_generic_figures_of_a_user_family():
     fig, _ = _draw("my_widths", "curves")
     assert _titles(fig) == ["width 2", "width 4", "width 8"]
     assert all(_labels(ax) == ["none", "pre"] for ax in _data_axes(fig))
-    caption = figures.figure_caption("my_widths", "final_vs_width", my_widths_family()[1])
+    caption = figure_caption("my_widths", "final_vs_width", my_widths_family()[1])
     assert "geometric mean" in caption and "One line per BN" in caption
 
 
@@ -402,19 +413,19 @@ def test_generic_figures_use_accuracy_and_panels_for_more_axes():
         {"width": [2, 8], "bn_layers": [0, 1], "lr": [0.01, 0.1]},
         IMAGES,
     )
-    fig = figures.make_figure("my_images", "final_vs_lr", tidy, summary)
+    fig = make_figure("my_images", "final_vs_lr", tidy, summary)
     axes = _data_axes(fig)
     # Lines: the first other axis in column order (width); panels: the next (BN layers).
     assert _titles(fig) == ["0 BN layers", "1 BN layer"]
     assert axes[0].get_ylabel() == "final test accuracy" and axes[0].get_xscale() == "log"
     assert _labels(axes[0]) == ["2", "8"]
     # A known figure name on a user family is still the generic plot.
-    fig = figures.make_figure("my_images", "final_vs_depth", tidy, summary)
+    fig = make_figure("my_images", "final_vs_depth", tidy, summary)
     assert _data_axes(fig)
-    curves = figures.make_figure("my_images", "curves", tidy, summary)
+    curves = make_figure("my_images", "curves", tidy, summary)
     assert _data_axes(curves)[0].get_ylabel() == "test accuracy"
     with pytest.raises(ValueError, match="no configuration column"):
-        figures.make_figure("my_images", "final_vs_nothing", tidy, summary)
+        make_figure("my_images", "final_vs_nothing", tidy, summary)
 
 
 def _fake_images(n_per_class: list[int]) -> dict:
@@ -435,11 +446,11 @@ def test_plot_samples_first_images_of_each_class(tmp_path):
     path = tmp_path / "images.pt"
     torch.save(data, path)
     out = tmp_path / "samples.svg"
-    figures.plot_samples(str(path), str(out), per_class=4)
+    plot_samples(str(path), str(out), per_class=4)
     svg = out.read_bytes()
     assert ET.fromstring(svg).tag.endswith("svg") and svg.count(b"<image") == 9 * 4 + 2
 
-    fig = figures.sample_figure(
+    fig = sample_figure(
         {**data, "x_train": data["x_train"].numpy(), "y_train": data["y_train"].numpy()}
     )
     axes = np.array(fig.axes).reshape(4, 10)

@@ -5,19 +5,22 @@ from __future__ import annotations
 import re
 
 import pandas as pd
-from test_report import RULEGRAPH_DOT
+from workflow_helpers import RULEGRAPH_DOT
 
-from bnstudy import families, figures
-from bnstudy.stats import CONFIDENCE
+from bnstudy import families
+from bnstudy.figures.resources import job_resources_figure
+from bnstudy.figures.rulegraph import layers, parse_dot, rulegraph_figure
+from bnstudy.figures.svg import save_svg
+from bnstudy.vocab import CI_LABEL, CONFIDENCE
 
 
 def test_caption_interval_matches_the_statistics():
-    assert families.CI_LABEL == f"{CONFIDENCE:.0%}".replace("%", " %")
+    assert CI_LABEL == f"{CONFIDENCE:.0%}".replace("%", " %")
 
 
 def test_captions_without_data_for_snakemakes_report():
-    for family, names in families.FIGURES.items():
-        for name in names:
+    for family, spec in families.FAMILIES.items():
+        for name in spec.figures:
             assert families.figure_caption_text(family, name), (family, name)
     assert "test accuracy" in families.figure_caption_text("lenet", "curves")
     assert "test loss" in families.figure_caption_text("depth", "curves")
@@ -26,19 +29,19 @@ def test_captions_without_data_for_snakemakes_report():
 
 
 def test_parse_dot_reads_snakemakes_rulegraph():
-    labels, edges = figures.parse_dot(RULEGRAPH_DOT)
+    labels, edges = parse_dot(RULEGRAPH_DOT)
     assert labels["0"] == "all" and labels["7"] == "draw_rulegraph"
     assert ("4", "3") in edges and len(edges) == 10
-    layers = figures._layers(list(labels), edges)
+    layer = layers(list(labels), edges)
     # make_dataset → train_config → collect_metrics → plot_figure → render_report → all
-    assert [layers[n] for n in ("4", "3", "2", "6", "1", "0")] == [0, 1, 2, 3, 4, 5]
+    assert [layer[n] for n in ("4", "3", "2", "6", "1", "0")] == [0, 1, 2, 3, 4, 5]
 
 
 def test_rulegraph_figure_draws_every_rule_and_edge():
-    fig = figures.rulegraph_figure(RULEGRAPH_DOT)
+    fig = rulegraph_figure(RULEGRAPH_DOT)
     (ax,) = fig.axes
     names = sorted(t.get_text() for t in ax.texts)
-    assert names == sorted(figures.parse_dot(RULEGRAPH_DOT)[0].values())
+    assert names == sorted(parse_dot(RULEGRAPH_DOT)[0].values())
     arrows = [p for p in ax.patches if type(p).__name__ == "FancyArrowPatch"]
     assert len(arrows) == 10
 
@@ -52,7 +55,7 @@ def test_job_resources_figure_one_row_per_rule(tmp_path):
             "max_rss": [250.0, 300.0, float("nan"), 160.0],
         }
     )
-    fig = figures.job_resources_figure(jobs)
+    fig = job_resources_figure(jobs)
     left, right = fig.axes
     assert [t.get_text() for t in left.get_yticklabels()] == [
         "make_dataset",
@@ -66,5 +69,5 @@ def test_job_resources_figure_one_row_per_rule(tmp_path):
         return sum(len(ln.get_xdata()) for ln in ax.get_lines() if ln.get_marker() == "o")
 
     assert dots(left) == 4 and dots(right) == 3
-    figures.save_svg(fig, tmp_path / "jobs.svg")
+    save_svg(fig, tmp_path / "jobs.svg")
     assert re.search(r"<svg", (tmp_path / "jobs.svg").read_text())

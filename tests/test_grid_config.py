@@ -4,8 +4,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bnstudy.config import ConfigError, TrainConfig, check_config
-from bnstudy.grid import config_id, expand_family
+from bnstudy import vocab
+from bnstudy.config import TrainConfig, canonical, dataset_settings
+from bnstudy.grid import config_id, expand_family, expand_study
+from bnstudy.validate import ConfigError, check_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
@@ -75,13 +77,44 @@ def test_schema_defaults_match_trainconfig_defaults():
     assert set(props) == set(defaults)
 
 
+def test_schema_lists_the_vocabularies_of_bnstudy_vocab():
+    """The schema is the user's copy of the vocabularies; bnstudy.vocab is the code's."""
+    schema = yaml.safe_load(open(SCHEMA))
+    props = schema["$defs"]["params"]["properties"]
+    assert tuple(props["act"]["enum"]) == vocab.ACTIVATIONS
+    assert tuple(props["schedule"]["enum"]) == vocab.SCHEDULES
+    assert tuple(props["optimizer"]["enum"]) == vocab.OPTIMIZERS
+    assert tuple(props["init"]["enum"]) == vocab.INITS
+    assert tuple(props["dataset"]["enum"]) == vocab.DATASETS
+    assert tuple(props["model"]["enum"]) == vocab.MODELS
+    assert set(props["bn"]["enum"]) == set(vocab.BN_PLACEMENTS) | set(vocab.LENET_BN)
+    images = schema["properties"]["datasets"]["properties"]["images"]["properties"]
+    assert tuple(images["source"]["enum"]) == vocab.IMAGE_SOURCES
+    assert tuple(schema["properties"]["device"]["enum"]) == vocab.DEVICES
+
+
+def test_values_not_formatting_shape_a_configuration():
+    """1 and 1.0 are one learning rate; 10.0 epochs are 10; key order decides nothing."""
+    a = {"dataset": "poly2", "model": "mlp", "grid": {"lr": [1, 0.1]}, "fixed": {"epochs": 10.0}}
+    b = {"model": "mlp", "fixed": {"epochs": 10}, "grid": {"lr": [1.0, 0.1]}, "dataset": "poly2"}
+    ta, tb = expand_family("f", a), expand_family("f", b)
+    assert list(ta["config_id"]) == list(tb["config_id"]) == ["lr~0.1", "lr~1.0"]
+    assert ta.to_dict("records") == tb.to_dict("records")
+    assert isinstance(ta["epochs"][0].item(), int)
+    settings = {"seed": 1, "noise": 1.0, "images": {"n_test": 5, "source": "synthetic"}}
+    reordered = {"images": {"source": "synthetic", "n_test": 5}, "noise": 1.0, "seed": 1}
+    for name in ("poly2", "images"):
+        assert repr(dataset_settings(name, settings)) == repr(dataset_settings(name, reordered))
+    assert repr(canonical(settings)) == repr(canonical(reordered))
+
+
 def _config(**families):
     return {"seeds": 2, "families": families or {"depth": copy.deepcopy(DEPTH)}}
 
 
 def test_valid_config_gets_defaults_and_expands():
     cfg = _config()
-    study = check_config(cfg, SCHEMA)
+    study = expand_study(check_config(cfg, SCHEMA))
     assert cfg["device"] == "auto" and cfg["datasets"]["seed"] == 420
     assert list(study) == ["depth"] and len(study["depth"]) == 24
 
@@ -89,7 +122,7 @@ def test_valid_config_gets_defaults_and_expands():
 def test_shipped_configs_are_valid():
     for name in ("config.yaml", "smoke.yaml"):
         cfg = yaml.safe_load(open(ROOT / "config" / name))
-        study = check_config(cfg, SCHEMA)
+        study = expand_study(check_config(cfg, SCHEMA))
         assert {"depth", "lr"} <= set(study), name
 
 
@@ -192,7 +225,7 @@ def test_cross_key_checks(block, message):
 
 
 def test_family_overrides_seeds_and_typos_warn():
-    from bnstudy.config import family_name_warnings
+    from bnstudy.families import family_name_warnings
 
     cfg = {"seeds": 5, "families": {"lenet": _images_family(seeds=2)}}
     check_config(cfg, SCHEMA)

@@ -10,11 +10,11 @@ import torch
 import yaml
 from workflow_helpers import copy_checkout, jobs_run, run_snakemake
 
-from bnstudy import batched
 from bnstudy.config import TrainConfig
 from bnstudy.data import make_regression
 from bnstudy.images import make_shapes
 from bnstudy.tables import MEMORY_LIMITS_MB, memory_by_model, training_memory
+from bnstudy.training import evaluation, stacked
 
 
 @pytest.mark.parametrize(
@@ -32,21 +32,21 @@ from bnstudy.tables import MEMORY_LIMITS_MB, memory_by_model, training_memory
     ids=["mlp_relu_bn", "lenet_scratch_bn"],
 )
 def test_chunked_evaluation_and_probes_match_one_pass(monkeypatch, cfg, data):
-    model = batched.build_stacked(cfg, data, [0, 1, 2])
+    model = stacked.build_stacked(cfg, data, [0, 1, 2])
     model.train()
     with torch.no_grad():  # running statistics away from their initial values
         for _ in range(3):
             x = data["x_train"][:64]
             model(x.unsqueeze(0).expand(3, *x.shape))
-    monkeypatch.setattr(batched, "EVAL_CHUNK", 10**9)
+    monkeypatch.setattr(evaluation, "EVAL_CHUNK", 10**9)
     whole = (
-        batched._evaluate(model, data["x_test"], data["y_test"], data["task"]),
-        batched._probes(model, data["x_train"], cfg),
+        evaluation.evaluate(model, data["x_test"], data["y_test"], data["task"]),
+        evaluation.probes(model, data["x_train"], cfg),
     )
-    monkeypatch.setattr(batched, "EVAL_CHUNK", 37)  # uneven chunks, a short last one
+    monkeypatch.setattr(evaluation, "EVAL_CHUNK", 37)  # uneven chunks, a short last one
     chunked = (
-        batched._evaluate(model, data["x_test"], data["y_test"], data["task"]),
-        batched._probes(model, data["x_train"], cfg),
+        evaluation.evaluate(model, data["x_test"], data["y_test"], data["task"]),
+        evaluation.probes(model, data["x_train"], cfg),
     )
     (loss_w, acc_w), probes_w = whole
     (loss_c, acc_c), probes_c = chunked

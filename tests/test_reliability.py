@@ -4,7 +4,7 @@ One copy of the checkout runs a small study (one family, 8 configurations) that
 is interrupted twice in the middle of training — SIGINT, then SIGKILL, each to
 snakemake's whole process group — and then finished. The tests then rerun one
 training job and the judge (same bytes), and inject a failure into one
-configuration (the ``BNSTUDY_FAIL`` test hook of ``bnstudy.train``).
+configuration (the ``BNSTUDY_FAIL`` test hook of ``bnstudy.training.job``).
 """
 
 from __future__ import annotations

@@ -20,10 +20,22 @@ import numpy as np
 import pandas as pd
 import pytest
 from test_figures import CONFIG_DEFAULTS
+from workflow_helpers import RULEGRAPH_DOT
 
-from bnstudy import claims as claims_lib
-from bnstudy import figures, report
-from bnstudy.families import FAMILY_DESCRIPTIONS, FAMILY_TITLES, KNOWN_FAMILIES
+from bnstudy.claims.catalogue import CLAIMS, claim_statement
+from bnstudy.claims.verdict import COLUMNS, VERDICTS
+from bnstudy.families import FAMILIES, KNOWN_FAMILIES, figure_names
+from bnstudy.figures.captions import figure_caption
+from bnstudy.figures.make import plot_family
+from bnstudy.figures.rulegraph import draw_rulegraph
+from bnstudy.report.context import build_context
+from bnstudy.report.fmt import display_path, fmt, fmt_duration, fmt_interval
+from bnstudy.report.inputs import ReportInputs, advice_texts
+from bnstudy.report.jobs import read_benchmarks
+from bnstudy.report.prose import LITERATURE
+from bnstudy.report.provenance import collect_provenance, snakemake_prefix
+from bnstudy.report.render import FONT_FACES, FONTS_MARKER, font_css, render_files, render_report
+from bnstudy.report.resources import plot_job_resources
 from bnstudy.stats import aggregate
 from bnstudy.summary import summarize
 
@@ -33,30 +45,6 @@ SEEDS = [0, 1, 2]
 WALL = 0.125  # seconds per epoch, so the fixture's total compute time is known exactly
 CLAIM_COLUMNS = ["claim", "family", "verdict", "effect", "ci_low", "ci_high", "n_seeds", "detail"]
 
-#: A rule graph as ``snakemake --rulegraph`` prints it (abridged styling).
-RULEGRAPH_DOT = """digraph snakemake_dag {
-    graph[bgcolor=white, margin=0];
-    node[shape=box, style=rounded, fontname=sans, fontsize=10, penwidth=2];
-	0[label = "all", color = "0.00 0.6 0.85", style="rounded"];
-	1[label = "render_report", color = "0.52 0.6 0.85", style="rounded"];
-	2[label = "collect_metrics", color = "0.07 0.6 0.85", style="rounded"];
-	3[label = "train_config", color = "0.59 0.6 0.85", style="rounded"];
-	4[label = "make_dataset", color = "0.30 0.6 0.85", style="rounded"];
-	5[label = "judge_claims", color = "0.22 0.6 0.85", style="rounded"];
-	6[label = "plot_figure", color = "0.37 0.6 0.85", style="rounded"];
-	7[label = "draw_rulegraph", color = "0.15 0.6 0.85", style="rounded"];
-	1 -> 0
-	5 -> 0
-	2 -> 1
-	6 -> 1
-	7 -> 1
-	5 -> 1
-	3 -> 2
-	4 -> 3
-	2 -> 5
-	2 -> 6
-}
-"""
 #: Benchmark files: path under results/benchmarks → (s, max_rss); "-" is Snakemake's
 #: "not measured" (a job too short to be sampled).
 BENCHMARKS = {
@@ -139,7 +127,8 @@ def fixture_claims(d2=("supported", 0.52, 0.21, 0.83)) -> pd.DataFrame:
 
 
 def write_study(tmp: Path, tidies: dict[str, pd.DataFrame], placeholder_figures=False) -> dict:
-    """The pipeline's files of a fixture study under ``tmp``: tables, figures, benchmarks."""
+    """The pipeline's files of a fixture study under ``tmp``: tables, figures, benchmarks,
+    the rule graph, and the jobs table and figure drawn from the last two."""
     summaries, figs, tables = {}, {}, {}
     for fam, tidy in tidies.items():
         summary = summarize(tidy)
@@ -152,14 +141,12 @@ def write_study(tmp: Path, tidies: dict[str, pd.DataFrame], placeholder_figures=
         summary.to_csv(summary_path, index=False)
         summaries[fam] = summary
         tables[fam] = [str(tidy_path), str(summary_path)]
-        figs[fam] = {
-            n: str(tmp / "figures" / fam / f"{n}.svg") for n in figures.figure_names(fam, [])
-        }
+        figs[fam] = {n: str(tmp / "figures" / fam / f"{n}.svg") for n in figure_names(fam, [])}
         if placeholder_figures:
             for n, path in figs[fam].items():
                 _placeholder_svg(Path(path), f"{fam}/{n}")
         else:
-            figures.plot_family(fam, tidy_path, summary_path, figs[fam])
+            plot_family(fam, tidy_path, summary_path, figs[fam])
     bench = tmp / "benchmarks"
     for rel, (s, rss) in BENCHMARKS.items():
         path = bench / rel
@@ -168,14 +155,35 @@ def write_study(tmp: Path, tidies: dict[str, pd.DataFrame], placeholder_figures=
     (bench / "being_written.tsv").write_text("")  # Snakemake may be writing one: skipped
     dot = tmp / "rulegraph.dot"
     dot.write_text(RULEGRAPH_DOT)
-    figures.draw_rulegraph(dot, tmp / "rulegraph.svg")
+    draw_rulegraph(dot, tmp / "rulegraph.svg")
+    jobs_files = (str(tmp / "jobs.csv"), str(tmp / "job_resources.svg"))
+    jobs = plot_job_resources(bench, dot, jobs_files[1], jobs_files[0])
     return {
         "summaries": summaries,
         "figures": figs,
         "tables": tables,
         "benchmarks": bench,
+        "jobs": jobs,
+        "jobs_files": jobs_files,
         "rulegraph": (RULEGRAPH_DOT, str(tmp / "rulegraph.svg")),
     }
+
+
+def study_inputs(study: dict, claims: pd.DataFrame, provenance: dict, **more) -> ReportInputs:
+    """The report's inputs for a fixture study of ``write_study``."""
+    return ReportInputs(
+        config=CONFIG,
+        claims=claims,
+        conclusions=CONCLUSIONS,
+        summaries=study["summaries"],
+        figures=study["figures"],
+        provenance=provenance,
+        tables=study["tables"],
+        jobs=study["jobs"],
+        jobs_figure=study["jobs_files"][1],
+        rulegraph=study["rulegraph"],
+        **more,
+    )
 
 
 CONCLUSIONS = [
@@ -191,21 +199,11 @@ def inputs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
     study = write_study(tmp, depth_lr_tidies())
     claims = fixture_claims()
-    provenance = report.collect_provenance(CONFIG, REPO)
+    provenance = collect_provenance(CONFIG, REPO)
     html_out, pdf_out = tmp / "out" / "report.html", tmp / "out" / "report.pdf"
-    context = report.render_report(
-        config=CONFIG,
-        claims=claims,
-        conclusions=CONCLUSIONS,
-        summaries=study["summaries"],
-        figures=study["figures"],
-        provenance=provenance,
-        html_out=str(html_out),
-        pdf_out=str(pdf_out),
-        datasets={"poly2": {"name": "poly2", "n_train": 700, "n_test": 300}},
-        tables=study["tables"],
-        jobs=report.read_benchmarks(study["benchmarks"]),
-        rulegraph=study["rulegraph"],
+    datasets = {"poly2": {"name": "poly2", "n_train": 700, "n_test": 300}}
+    context = render_report(
+        study_inputs(study, claims, provenance, datasets=datasets), html_out, pdf_out
     )
     return {
         **study,
@@ -259,7 +257,7 @@ def test_sections_in_paper_order_with_contents(inputs):
     for target in targets:
         assert f'id="{target}"' in html, target
     # Numbered as the contents say.
-    assert re.search(r'<h3><span class="secno">3\.1</span> ' + FAMILY_TITLES["depth"], html)
+    assert re.search(r'<h3><span class="secno">3\.1</span> ' + FAMILIES["depth"].title, html)
     assert re.search(r'<h2 data-number="4"><span class="secno">4</span> Claims', html)
 
 
@@ -283,7 +281,7 @@ def test_claims_table_sorts_in_the_page_with_inline_code(inputs):
     assert [h for _, h in heads] == ["claim", "family", "verdict", "effect", "seeds"]
     d2 = re.search(r'<tr id="claim-D2"[^>]*>(.*?)</tr>', claims, re.S)[1]
     sorts = re.findall(r'data-sort="([^"]*)"', d2)
-    assert sorts == ["0", "depth", "0", repr(0.52), "3"]  # STUDY order, verdict order, raw
+    assert sorts == ["0", "depth", "0", repr(0.52), "3"]  # study order, verdict order, raw
     b1 = re.search(r'<tr id="claim-B1"[^>]*>(.*?)</tr>', claims, re.S)[1]
     assert re.findall(r'data-sort="([^"]*)"', b1)[3:] == ["", ""]  # blanks sort last
     html = inputs["html"]
@@ -296,9 +294,7 @@ def test_abstract_counts_and_strongest_effects(inputs):
     abstract = re.search(r'<section class="abstract".*?</section>', inputs["html"], re.S)[0]
     counts = dict(re.findall(r'data-verdict="([^"]+)">(\d+)<', abstract))
     expected = inputs["claims"]["verdict"].value_counts().to_dict()
-    assert {k: int(v) for k, v in counts.items()} == {
-        v: expected.get(v, 0) for v in report.VERDICTS
-    }
+    assert {k: int(v) for k, v in counts.items()} == {v: expected.get(v, 0) for v in VERDICTS}
     words = text(abstract)
     assert "re-test 4 such rules" in words
     # The decided claims, largest |effect| first: D2 (0.52) then D3 (−0.4); L2 is open.
@@ -310,7 +306,7 @@ def test_abstract_counts_and_strongest_effects(inputs):
 
 def test_introduction_quotes_the_literature_with_references(inputs):
     intro = text(section(inputs["html"], "introduction"))
-    for key, numbers in report.LITERATURE.items():
+    for key, numbers in LITERATURE.items():
         for value in numbers.values():
             assert value in intro, (key, value)
     assert "Batch Normalization [1]" in intro and "Dive into Deep Learning [2]" in intro
@@ -327,7 +323,7 @@ def test_total_compute_time_is_the_sum_of_wall_times(inputs):
     assert total == pytest.approx(n_runs * EPOCHS * WALL)  # diverged seeds still cost time
     shown = re.search(r'id="total-compute" data-seconds="([^"]+)">([^<]+)<', inputs["html"])
     assert float(shown.group(1)) == pytest.approx(total)
-    assert shown.group(2) == report.fmt_duration(total)
+    assert shown.group(2) == fmt_duration(total)
     jobs = re.search(r'id="total-jobs" data-seconds="([^"]+)">([^<]+)<', inputs["html"])
     assert float(jobs.group(1)) == pytest.approx(sum(s for s, _ in BENCHMARKS.values()))
 
@@ -344,18 +340,18 @@ def test_figures_numbered_in_order_with_key_numbers_and_provenance(inputs):
     summary = inputs["summaries"]["depth"]
     agg = aggregate(summary, ["depth", "act", "bn"], "final_test", log=True)
     best = agg.loc[agg["mean"].idxmin()]
-    assert f"lowest final test MSE {report.fmt(best['mean'])} " in caption
-    assert report.fmt_interval(best["ci_low"], best["ci_high"]) in caption
+    assert f"lowest final test MSE {fmt(best['mean'])} " in caption
+    assert fmt_interval(best["ci_low"], best["ci_high"]) in caption
     assert f"depth {best['depth']} · {best['act']} · BN {best['bn']}" in caption
     assert "1 of 24 runs diverged" in caption
     # Provenance: the command for just this figure, its tables, its configurations.
-    path = report._display_path(inputs["figures"]["depth"]["final_vs_depth"])
+    path = display_path(inputs["figures"]["depth"]["final_vs_depth"])
     assert f"Regenerate: snakemake --cores 1 --force {path}" in caption
     for table in inputs["tables"]["depth"]:
-        assert report._display_path(table) in caption
+        assert display_path(table) in caption
     assert "8 configurations: results/runs/depth/<configuration>/config.json" in caption
     rev = inputs["provenance"]["code_revision"]
-    assert f"bnstudy/figures.py at revision {rev}" in caption
+    assert f"bnstudy/figures/ at revision {rev}" in caption
     # The family text points at its figures by number, with links.
     first = numbers[0]
     assert f'<a href="#fig-depth-curves">Figures {first}–{first + 2}</a>' in depth
@@ -424,7 +420,7 @@ def test_conclusions_are_listed_supported_first(inputs):
     for c in inputs["conclusions"]:
         escaped = str(markupsafe.escape(c["text"]))
         assert escaped in strategy, c["text"]
-        positions.append((report.VERDICTS.index(c["verdict"]), strategy.index(escaped)))
+        positions.append((VERDICTS.index(c["verdict"]), strategy.index(escaped)))
     assert [p for _, p in sorted(positions)] == sorted(p for _, p in positions)
 
 
@@ -437,9 +433,9 @@ def test_self_contained_with_embedded_figures_and_fonts(inputs):
     n_figures = sum(len(f) for f in inputs["figures"].values()) + 2  # + jobs, rule graph
     assert html.count('<img src="data:image/svg+xml;base64,') == n_figures
     faces = re.findall(r'@font-face \{ font-family: "([^"]+)"', html)
-    assert len(faces) == len(report.FONT_FACES)
-    assert html.count("src: url(data:font/woff;base64,") == len(report.FONT_FACES)
-    assert report.FONTS_MARKER not in html
+    assert len(faces) == len(FONT_FACES)
+    assert html.count("src: url(data:font/woff;base64,") == len(FONT_FACES)
+    assert FONTS_MARKER not in html
 
 
 def test_font_subsets_cover_the_text():
@@ -448,7 +444,7 @@ def test_font_subsets_cover_the_text():
 
     from fontTools.ttLib import TTFont
 
-    css = report.font_css("γ → ×10⁻³ – “quoted”")
+    css = font_css("γ → ×10⁻³ – “quoted”")
     first = re.search(r"base64,([^)]+)\)", css)[1]
     font = TTFont(io.BytesIO(base64.b64decode(first)))
     cmap = font.getBestCmap()
@@ -485,13 +481,13 @@ def test_appendix_jobs_from_benchmarks_and_rule_graph(inputs):
 
 
 def test_read_benchmarks(inputs):
-    jobs = report.read_benchmarks(inputs["benchmarks"])
+    jobs = read_benchmarks(inputs["benchmarks"])
     assert len(jobs) == len(BENCHMARKS)  # the empty file is skipped
     judge = jobs[jobs["rule"] == "judge_claims"].iloc[0]
     assert judge["job"] == "–" and judge["s"] == 3.0 and judge["max_rss"] == 140
     lr = jobs[jobs["job"] == "lr/bn~pre/lr~0.3"].iloc[0]
     assert lr["rule"] == "train_config" and np.isnan(lr["max_rss"])
-    assert report.read_benchmarks(inputs["benchmarks"] / "missing").empty
+    assert read_benchmarks(inputs["benchmarks"] / "missing").empty
 
 
 def test_provenance(inputs):
@@ -503,31 +499,31 @@ def test_provenance(inputs):
     assert "families:" in prov["config_yaml"]
     assert "depth:" in section(inputs["html"], "appendix")
     assert "snakemake --cores 1 results/report/report.html" in inputs["html"]
-    assert report.collect_provenance({}, "/")["code_revision"] == "unknown"
-    smoke = report.collect_provenance({}, "/", ["config/smoke.yaml"])
+    assert collect_provenance({}, "/")["code_revision"] == "unknown"
+    smoke = collect_provenance({}, "/", ["config/smoke.yaml"])
     assert smoke["configfiles"] == ["config/smoke.yaml"]
-    assert report.snakemake_prefix(smoke["configfiles"]) == (
+    assert snakemake_prefix(smoke["configfiles"]) == (
         "snakemake --cores 1 --configfile config/smoke.yaml"
     )
 
 
 def test_number_formatting():
-    assert report.fmt(float("nan")) == "–"
-    assert report.fmt(None) == "–"
-    assert report.fmt(0.0123456) == "0.0123"
-    assert report.fmt(123456.0) == "1.23×10⁵"
-    assert report.fmt_interval(np.nan, 1.0) == "–"
-    assert report.fmt_interval(0.5, 1.25) == "[0.5, 1.25]"
+    assert fmt(float("nan")) == "–"
+    assert fmt(None) == "–"
+    assert fmt(0.0123456) == "0.0123"
+    assert fmt(123456.0) == "1.23×10⁵"
+    assert fmt_interval(np.nan, 1.0) == "–"
+    assert fmt_interval(0.5, 1.25) == "[0.5, 1.25]"
 
 
 def test_advice_texts_fill_the_claims_sentences():
     claims = fixture_claims()
-    advice = {a["claim"]: a for a in report.advice_texts(claims)}
+    advice = {a["claim"]: a for a in advice_texts(claims)}
     assert set(advice) == {"D2", "D3", "L2"}  # not run: no advice
-    template = next(c for c in claims_lib.CLAIMS if c.id == "D2").advice["supported"]
+    template = next(c for c in CLAIMS if c.id == "D2").advice["supported"]
     assert advice["D2"]["text"] == template.format(ci="0.52, 95\u00a0% CI [0.21, 0.83], 3 seeds")
     empty = claims.assign(n_seeds=[0, 3, 2, np.nan], effect=[np.nan, -0.4, 0.05, np.nan])
-    assert "no usable seed pairs" in report.advice_texts(empty)[0]["text"]
+    assert "no usable seed pairs" in advice_texts(empty)[0]["text"]
 
 
 def test_render_files_reads_the_pipeline_outputs(inputs, tmp_path):
@@ -547,7 +543,7 @@ def test_render_files_reads_the_pipeline_outputs(inputs, tmp_path):
                 "error": ["RuntimeError: out of memory" if fam == "lr" else "", ""],
             }
         ).to_csv(runs[fam], index=False)
-    report.render_files(
+    render_files(
         study={"families": {"lr": {}, "depth": {}}},
         runs={fam: str(path) for fam, path in runs.items()},
         claims_path=claims_path,
@@ -555,17 +551,17 @@ def test_render_files_reads_the_pipeline_outputs(inputs, tmp_path):
         figures={fam: list(figs.values()) for fam, figs in inputs["figures"].items()},
         html_out=str(html_out),
         pdf_out=str(pdf_out),
-        benchmarks=inputs["benchmarks"],
+        jobs=inputs["jobs_files"],
         rulegraph=(dot, inputs["rulegraph"][1]),
         configfiles=["config/smoke.yaml"],
     )
     html = html_out.read_text(encoding="utf-8")
     assert pdf_out.read_bytes().startswith(b"%PDF")
-    assert str(markupsafe.escape(claims_lib.claim_statement("D2"))) in html
+    assert str(markupsafe.escape(claim_statement("D2"))) in html
     # The claims' own advice, with the report's numbers.
-    d2 = next(a for a in report.advice_texts(inputs["claims"]) if a["claim"] == "D2")
+    d2 = next(a for a in advice_texts(inputs["claims"]) if a["claim"] == "D2")
     assert str(markupsafe.escape(d2["text"])) in html
-    # The study's families follow STUDY.md's order, whatever the config's.
+    # The study's families follow docs/study.md's order, whatever the config's.
     assert html.index('id="family-depth"') < html.index('id="family-lr"')
     assert html.count('<img src="data:image/svg+xml;base64,') == 6 + 2
     assert 'id="additional"' not in html  # no family of the user's own
@@ -624,7 +620,7 @@ def every_family_study(tmp: Path) -> dict:
         summaries[fam].to_csv(paths[fam], index=False)
         figs[fam] = [
             _placeholder_svg(tmp / "figures" / fam / f"{name}.svg", f"{fam}/{name}")
-            for name in figures.figure_names(fam, GRIDS.get(fam, []))
+            for name in figure_names(fam, GRIDS.get(fam, []))
         ]
     metas = {}
     for ds, meta in {"images": IMAGES_META, "poly2": POLY2_META}.items():
@@ -658,7 +654,7 @@ def every_family(tmp_path_factory):
     # The user's family comes first in the config: it is still reported after the study's.
     config = {"families": {"my_widths": {"description": "Does width matter?"}, "lr": {}}}
     html_out, pdf_out = tmp / "out" / "report.html", tmp / "out" / "report.pdf"
-    report.render_files(
+    render_files(
         study=config,
         claims_path=tmp / "claims.csv",
         summaries=study["paths"],
@@ -688,13 +684,13 @@ def test_every_family_has_a_section_in_study_order(every_family):
     assert positions == sorted(positions)
     for fam in KNOWN_FAMILIES:
         sec = _section(html, fam)
-        assert FAMILY_TITLES[fam] in sec
-        assert str(markupsafe.escape(FAMILY_DESCRIPTIONS[fam])) in sec
+        assert FAMILIES[fam].title in sec
+        assert str(markupsafe.escape(FAMILIES[fam].description)) in sec
         assert sec.count("<figure") == len(every_family["figures"][fam])
         assert sec.count("Key numbers:") == len(every_family["figures"][fam])
     n_figures = sum(len(f) for f in every_family["figures"].values()) + 1  # + samples
     assert html.count('<img src="data:image/svg+xml;base64,') == n_figures
-    assert "γ" in figures.figure_caption("lenet", "bn_affine")
+    assert "γ" in figure_caption("lenet", "bn_affine")
     assert 'id="fig-lenet-bn_affine"' in _section(html, "lenet")
     # Without benchmark files or a rule graph the appendix says so.
     appendix = text(section(html, "appendix"))
@@ -743,35 +739,40 @@ def test_setup_describes_the_image_source_and_shows_samples(every_family):
 
 def test_fashion_mnist_source_is_named_and_cited(every_family):
     meta = {**IMAGES_META, "source": "fashion_mnist", "class_names": ["T-shirt/top"] * 10}
-    context = report.build_context(
-        config={},
-        claims=pd.DataFrame(columns=claims_lib.COLUMNS),
-        conclusions=[],
-        summaries={"lenet": every_family["summaries"]["lenet"]},
-        figures={},
-        provenance={},
-        datasets={"images": meta},
+    context = build_context(
+        ReportInputs(
+            config={},
+            claims=pd.DataFrame(columns=COLUMNS),
+            conclusions=[],
+            summaries={"lenet": every_family["summaries"]["lenet"]},
+            figures={},
+            provenance={},
+            datasets={"images": meta},
+        )
     )
-    (images,) = context["datasets"]
+    sections = context["sections"]
+    (images,) = sections["setup"]["datasets"]
     assert images["text"].startswith("Fashion-MNIST") and images["samples"] is None
     assert images["text"].endswith("[4]")
-    assert [r["label"] for r in context["references"]] == ["[1]", "[2]", "[3]", "[4]"]
-    assert "Xiao" in context["references"][-1]["text"]
-    assert [m["id"] for m in context["models"]] == ["lenet"]
-    assert any("Fashion-MNIST" in item for item in context["limitations"])
-    assert not any("Synthetic data" in item for item in context["limitations"])
+    references = sections["references"]["items"]
+    assert [r["label"] for r in references] == ["[1]", "[2]", "[3]", "[4]"]
+    assert "Xiao" in references[-1]["text"]
+    assert [m["id"] for m in sections["setup"]["models"]] == ["lenet"]
+    limitations = sections["limitations"]["points"]
+    assert any("Fashion-MNIST" in item for item in limitations)
+    assert not any("Synthetic data" in item for item in limitations)
 
 
 def test_lenet_next_to_the_literature(every_family):
     lenet = text(_section(every_family["html"], "lenet"))
-    d2l = report.LITERATURE["d2l"]
+    d2l = LITERATURE["d2l"]
     assert f"a test accuracy of {d2l['library']} with the library's BN" in lenet
     summary = every_family["summaries"]["lenet"]
     at = summary[summary["lr"] == summary["lr"].max()]
     agg = aggregate(at, ["bn"], "final_acc").set_index("bn")
     library = agg.loc["library"]
-    expected = f"library {report.fmt(library['mean'])} "
-    expected += report.fmt_interval(library["ci_low"], library["ci_high"])
+    expected = f"library {fmt(library['mean'])} "
+    expected += fmt_interval(library["ci_low"], library["ci_high"])
     assert expected in lenet
     assert "none – –, 3 of 3 diverged" in lenet  # every seed without BN diverged
 
@@ -785,7 +786,7 @@ def test_classification_tables_report_accuracy(every_family):
     ok = summary[(summary["diverged"] == 0) & (summary["optimizer"] == "sgd")]
     ok = ok[(ok["bn_layers"] == 0) & (ok["act"] == "sigmoid")]
     row = re.search(r"<tr>\s*<td>sigmoid</td><td>0</td><td>sgd</td>(.*?)</tr>", optimizer, re.S)
-    assert row and f">{report.fmt(ok['final_acc'].mean())}<" in row[1]
+    assert row and f">{fmt(ok['final_acc'].mean())}<" in row[1]
     assert "1 of 3 seeds" in row[1]
     depth_head = re.search(r"<thead>(.*?)</thead>", _section(html, "depth"), re.S)[1]
     assert "final test MSE" in depth_head and "gradient ratio" in depth_head

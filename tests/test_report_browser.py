@@ -32,9 +32,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from test_report import CONCLUSIONS, CONFIG, depth_lr_tidies, fixture_claims, write_study
+from test_report import CONFIG, depth_lr_tidies, fixture_claims, study_inputs, write_study
 
-from bnstudy import report
+from bnstudy.report.provenance import collect_provenance
+from bnstudy.report.render import DEFAULT_TEMPLATE_DIR, render_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PDFTOPPM = shutil.which("pdftoppm")
@@ -215,20 +216,10 @@ def rendered(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     study = write_study(tmp, depth_lr_tidies())
     out = tmp / "out"
-    context = report.render_report(
-        config=CONFIG,
-        claims=fixture_claims(),
-        conclusions=CONCLUSIONS,
-        summaries=study["summaries"],
-        figures=study["figures"],
-        provenance=report.collect_provenance(CONFIG, report.DEFAULT_TEMPLATE_DIR.parent),
-        html_out=str(out / "report.html"),
-        pdf_out=str(out / "report.pdf"),
-        datasets={"poly2": {"name": "poly2", "n_train": 700, "n_test": 300}},
-        tables=study["tables"],
-        jobs=report.read_benchmarks(study["benchmarks"]),
-        rulegraph=study["rulegraph"],
-    )
+    provenance = collect_provenance(CONFIG, DEFAULT_TEMPLATE_DIR.parent)
+    datasets = {"poly2": {"name": "poly2", "n_train": 700, "n_test": 300}}
+    inputs = study_inputs(study, fixture_claims(), provenance, datasets=datasets)
+    context = render_report(inputs, out / "report.html", out / "report.pdf")
     return {"html": out / "report.html", "pdf": out / "report.pdf", "context": context}
 
 
@@ -375,7 +366,7 @@ def test_pdf_contents_page_numbers_point_at_the_sections(rendered):
     pdf = rendered["pdf"]
     first = _pdf_text(pdf, 1) + _pdf_text(pdf, 2)
     entries = re.findall(r"^\s*([\dA]+(?:\.\d+)?)\s+(.+?)\s*\.{3,}\s*(\d+)\s*$", first, re.M)
-    titles = {s["title"]: s for s in rendered["context"]["sections"]}
+    titles = {s["title"]: s for s in rendered["context"]["toc"]}
     assert {t for _, t, _ in entries} >= {"Introduction", "Setup", "Results", "Limitations"}
     for number, title, page in entries:
         heading = f"{number} {title}" if number != "A" else title

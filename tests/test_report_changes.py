@@ -24,24 +24,24 @@ from test_report import (
     write_study,
 )
 
-from bnstudy import changes, report
+from bnstudy.report import changes
+from bnstudy.report.inputs import ReportInputs
+from bnstudy.report.render import DEFAULT_TEMPLATE_DIR, STYLESHEET, TEMPLATE, render_report
 from bnstudy.stats import aggregate
 from bnstudy.summary import summarize
 
 
-def _render(tmp, study, claims, out, **kwargs):
-    return report.render_report(
+def _render(tmp, study, claims, out, revision="abc1234", template_dir=DEFAULT_TEMPLATE_DIR):
+    inputs = ReportInputs(
         config=CONFIG,
         claims=claims,
         conclusions=CONCLUSIONS,
         summaries=study["summaries"],
         figures=study["figures"],
-        provenance={"code_revision": kwargs.pop("revision", "abc1234"), "generated": "now"},
-        html_out=str(out / "report.html"),
-        pdf_out=str(out / "report.pdf"),
+        provenance={"code_revision": revision, "generated": "now"},
         tables=study["tables"],
-        **kwargs,
     )
+    return render_report(inputs, out / "report.html", out / "report.pdf", template_dir)
 
 
 @pytest.fixture(scope="module")
@@ -163,8 +163,8 @@ def test_failed_render_keeps_the_previous_snapshot(builds, tmp_path):
     before = (out / "last_build" / "manifest.json").read_text()
     broken = tmp_path / "template"
     broken.mkdir()
-    (broken / report.TEMPLATE).write_text("{{ no_such_value.anywhere }}")
-    (broken / report.STYLESHEET).write_text("")
+    (broken / TEMPLATE).write_text("{{ no_such_value.anywhere }}")
+    (broken / STYLESHEET).write_text("")
     with pytest.raises(Exception):  # noqa: B017 (any error: the render must not finish)
         _render(tmp_path, builds["second"], fixture_claims(), out, template_dir=broken)
     assert (out / "last_build" / "manifest.json").read_text() == before

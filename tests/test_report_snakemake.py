@@ -19,7 +19,7 @@ import yaml
 from test_report import section, text
 
 from bnstudy.checkout import copy_run
-from bnstudy.families import FIGURES
+from bnstudy.families import FAMILIES
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +47,7 @@ def test_smoke_report_reads_as_a_paper(smoke):
         assert f'<section id="{sid}">' in html, sid
     for family in cfg["families"]:
         assert f'id="family-{family}"' in html, family
-        for name in FIGURES[family]:
+        for name in FAMILIES[family].figures:
             assert f'id="fig-{family}-{name}"' in html, (family, name)
     # The first build of this checkout says so.
     assert "This is the first build" in text(section(html, "changes"))
@@ -71,6 +71,10 @@ def test_appendix_reads_the_real_benchmarks_and_rule_graph(smoke):
     for rule in ("make_dataset", "train_config", "render_report", "draw_rulegraph", "all"):
         assert f'label = "{rule}"' in dot, rule
     assert 'id="fig-rulegraph"' in appendix
+    # The jobs' figure is drawn by a job of its own, which the report only reads.
+    assert 'label = "plot_job_resources"' in dot
+    assert (repo / "results/report/job_resources.svg").is_file()
+    assert 'id="fig-jobs"' in appendix
 
 
 def test_rerendering_compares_with_the_last_build(smoke):
@@ -90,7 +94,7 @@ def test_snakemakes_own_report(smoke):
         names = z.namelist()
         # Each registered file under data/raw/<id>/<name>; one SVG per figure + rule graph.
         svgs = [n for n in names if n.endswith(".svg")]
-        assert len(svgs) == sum(len(FIGURES[f]) for f in cfg["families"]) + 1
+        assert len(svgs) == sum(len(FAMILIES[f].figures) for f in cfg["families"]) + 1
         for end in ("report.html", "report.pdf", "claims.csv", "rulegraph.svg"):
             assert any(n.endswith(f"/{end}") for n in names), end
         # The captions (rst rendered by docutils) travel in the report's page.

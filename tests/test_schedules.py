@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from bnstudy import config
-from bnstudy.schedules import (
+from bnstudy.training.schedules import (
     CYCLIC_HALF_PERIOD_EPOCHS,
     PLATEAU_FACTOR,
     PLATEAU_PATIENCE,
@@ -175,10 +174,6 @@ def test_the_warning_check_is_live():
     sched = make_schedule("halving", opt, lr=LR, epochs=EPOCHS, steps_per_epoch=STEPS)
     with pytest.warns(UserWarning, match="before `optimizer.step"):
         sched.after_epoch(1.0)
-
-
-def test_schedule_names_match_the_config():
-    assert SCHEDULES == config.SCHEDULES
 
 
 @pytest.mark.parametrize(

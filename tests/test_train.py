@@ -7,7 +7,9 @@ from torch import nn
 
 from bnstudy.config import TrainConfig
 from bnstudy.summary import summarize
-from bnstudy.train import batch_slices, train_config, train_seed
+from bnstudy.training.job import train_config
+from bnstudy.training.records import batch_slices
+from bnstudy.training.reference import train_seed
 
 
 def _cfg(**kw):

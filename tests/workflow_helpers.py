@@ -53,3 +53,29 @@ def jobs_run(output: str, rule: str) -> int:
     return sum(
         1 for line in output.splitlines() if line.strip() in (f"rule {rule}:", f"localrule {rule}:")
     )
+
+
+#: A rule graph as ``snakemake --rulegraph`` prints it (abridged styling).
+RULEGRAPH_DOT = """digraph snakemake_dag {
+    graph[bgcolor=white, margin=0];
+    node[shape=box, style=rounded, fontname=sans, fontsize=10, penwidth=2];
+	0[label = "all", color = "0.00 0.6 0.85", style="rounded"];
+	1[label = "render_report", color = "0.52 0.6 0.85", style="rounded"];
+	2[label = "collect_metrics", color = "0.07 0.6 0.85", style="rounded"];
+	3[label = "train_config", color = "0.59 0.6 0.85", style="rounded"];
+	4[label = "make_dataset", color = "0.30 0.6 0.85", style="rounded"];
+	5[label = "judge_claims", color = "0.22 0.6 0.85", style="rounded"];
+	6[label = "plot_figure", color = "0.37 0.6 0.85", style="rounded"];
+	7[label = "draw_rulegraph", color = "0.15 0.6 0.85", style="rounded"];
+	1 -> 0
+	5 -> 0
+	2 -> 1
+	6 -> 1
+	7 -> 1
+	5 -> 1
+	3 -> 2
+	4 -> 3
+	2 -> 5
+	2 -> 6
+}
+"""

@@ -2,7 +2,7 @@ rule judge_claims:
     input:
         summaries=get_all_summaries(),
         runs=get_all_runs_tables(),
-        code=lib("claims", "stats", "io"),
+        code=lib("claims.engine", "io"),
     output:
         claims=report(
             "results/claims/claims.csv",

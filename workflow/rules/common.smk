@@ -6,32 +6,31 @@ import sys
 
 from snakemake.logging import logger
 
-from bnstudy.config import (
-    ConfigError,
-    check_config,
-    dataset_settings,
-    family_name_warnings,
-)
+from bnstudy.validate import ConfigError, check_config
 
 SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 
 # Validate before any job starts: a bad value stops here with one line naming the
 # key, the value and what is allowed (a WorkflowError would add a file/line trace).
 try:
-    STUDY = check_config(config, SCHEMA)
+    check_config(config, SCHEMA)
 except ConfigError as err:
     print(f"invalid config: {err}", file=sys.stderr)
     sys.exit(1)
 
 # Imported once the config is valid, so a bad one stops without waiting for torch.
-from bnstudy.deps import closure
-from bnstudy.families import KNOWN_FAMILIES, figure_names
-from bnstudy.grid import run_priority
+from bnstudy.config import canonical, dataset_settings
+from bnstudy.deps import closure_files
+from bnstudy.families import family_name_warnings, figure_names
+from bnstudy.grid import expand_study, run_priority
 from bnstudy.tables import failed_runs, failure_report
 
-for warning in family_name_warnings(config["families"], KNOWN_FAMILIES):
+for warning in family_name_warnings(config["families"]):
     logger.warning(f"config: {warning}")
 
+# Families in canonical order (the study's, then the others sorted): the order of
+# the blocks in the config file changes nothing.
+STUDY = expand_study(config)
 FAMILIES = list(STUDY)
 CONFIGS = {fam: {c["config_id"]: c for c in cfgs} for fam, cfgs in STUDY.items()}
 DATASETS = sorted({c["dataset"] for cfgs in STUDY.values() for c in cfgs})
@@ -56,10 +55,10 @@ wildcard_constraints:
 
 
 def lib(*modules):
-    """Library modules a job imports and what they import in turn, as inputs:
-    editing any of them reruns that job (bnstudy.deps follows the imports)."""
+    """Library modules a job imports (dotted below bnstudy: "training.job") and what
+    they import in turn, as inputs: editing any of them reruns that job."""
     root = os.path.relpath(os.path.join(workflow.basedir, "bnstudy"))
-    return [os.path.join(root, f"{m}.py") for m in closure(modules, root)]
+    return [os.path.relpath(path) for path in closure_files(modules, root)]
 
 
 def get_dataset_params(wildcards):
@@ -85,16 +84,23 @@ def get_seeds(family):
     return list(range(config["families"][family].get("seeds", config["seeds"])))
 
 
+def get_study_params():
+    """The whole config as a job's params: canonical, so reordering it reruns nothing."""
+    return canonical(config)
+
+
 def get_run_params(wildcards):
     """This configuration's own values only, so a change elsewhere never reruns it."""
     cfg = dict(get_run_config(wildcards))
-    return {
-        "family": cfg.pop("family"),
-        "config_id": cfg.pop("config_id"),
-        "config": cfg,
-        "seeds": get_seeds(wildcards.family),
-        "device": config["device"],
-    }
+    return canonical(
+        {
+            "family": cfg.pop("family"),
+            "config_id": cfg.pop("config_id"),
+            "config": cfg,
+            "seeds": get_seeds(wildcards.family),
+            "device": config["device"],
+        }
+    )
 
 
 def _family_runs(wildcards, name):
@@ -121,12 +127,12 @@ def get_family_figures(family):
 
 
 def get_all_summaries():
-    """Every family's summary table, in config order (matching FAMILIES)."""
+    """Every family's summary table, in canonical order (matching FAMILIES)."""
     return [f"results/metrics/{fam}_summary.csv" for fam in FAMILIES]
 
 
 def get_all_runs_tables():
-    """Every family's runs table (ok/failed, seeds diverged per configuration), in config order."""
+    """Every family's runs table (ok/failed, seeds diverged per configuration), in canonical order."""
     return [f"results/metrics/{fam}_runs.csv" for fam in FAMILIES]
 
 
@@ -143,7 +149,7 @@ def get_sample_figures():
 
 
 # ---- failed configurations ---------------------------------------------------------
-# A configuration whose training raised is recorded as failed (bnstudy.train.run_job):
+# A configuration whose training raised is recorded as failed (bnstudy.training.job.run_job):
 # its job succeeds, so the other results, the claims and the report are still made.
 # Snakemake then names it and exits non-zero, and until it is rerun
 # (--forcerun, as the message says) every run starts by naming it again.

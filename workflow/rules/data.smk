@@ -19,7 +19,7 @@ rule make_dataset:
 rule plot_samples:
     input:
         data="results/data/{dataset}.pt",
-        code=lib("figures", "families", "config", "stats", "summary", "io"),
+        code=lib("figures.samples", "io"),
     output:
         svg="results/figures/data/{dataset}_samples.svg",
     log:

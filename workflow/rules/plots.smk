@@ -5,7 +5,7 @@ rule plot_figure:
     input:
         table=rules.collect_metrics.output.table,
         summary=rules.collect_metrics.output.summary,
-        code=lib("figures", "families", "config", "stats", "summary", "io"),
+        code=lib("figures.make", "io"),
     output:
         svg=report(
             "results/figures/{family}/{figure}.svg",

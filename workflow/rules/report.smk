@@ -18,7 +18,7 @@ rule draw_rulegraph:
     input:
         snakefile=os.path.relpath(workflow.main_snakefile),
         rules=RULE_FILES,
-        code=lib("report", "figures", "families", "io"),
+        code=lib("figures.rulegraph", "io"),
     output:
         dot="results/report/rulegraph.dot",
         svg=report(
@@ -38,6 +38,34 @@ rule draw_rulegraph:
         "../../scripts/draw_rulegraph.py"
 
 
+rule plot_job_resources:
+    input:
+        # After the jobs it reports on: the trainings (through their tables), the
+        # figures, the claims and the rule graph, as the report reads them.
+        summaries=get_all_summaries(),
+        runs=get_all_runs_tables(),
+        claims=rules.judge_claims.output.claims,
+        figures=get_all_figures(),
+        samples=list(get_sample_figures().values()),
+        rulegraph_dot=rules.draw_rulegraph.output.dot,
+        code=lib("report.resources", "io"),
+    output:
+        svg="results/report/job_resources.svg",
+        jobs="results/report/jobs.csv",
+    log:
+        "logs/plot_job_resources.log",
+    benchmark:
+        "results/benchmarks/plot_job_resources.tsv"
+    conda:
+        "../../envs/bnstudy.yaml"
+    params:
+        # Read as they are when this job runs (Snakemake writes them after each job),
+        # so they are not inputs.
+        benchmarks="results/benchmarks",
+    script:
+        "../../scripts/plot_job_resources.py"
+
+
 rule render_report:
     input:
         summaries=get_all_summaries(),
@@ -48,19 +76,11 @@ rule render_report:
         samples=list(get_sample_figures().values()),
         rulegraph_dot=rules.draw_rulegraph.output.dot,
         rulegraph=rules.draw_rulegraph.output.svg,
+        jobs=rules.plot_job_resources.output.jobs,
+        jobs_figure=rules.plot_job_resources.output.svg,
         template="report/report.html.j2",
         css="report/style.css",
-        code=lib(
-            "report",
-            "changes",
-            "claims",
-            "figures",
-            "families",
-            "config",
-            "stats",
-            "summary",
-            "io",
-        ),
+        code=lib("report.render", "io"),
     output:
         html=report(
             "results/report/report.html",
@@ -83,11 +103,8 @@ rule render_report:
         figures={fam: get_family_figures(fam) for fam in FAMILIES},
         metas=get_dataset_metas(),
         samples=get_sample_figures(),
-        study=config,
+        study=get_study_params(),
         configfiles=CONFIGFILES,
-        # Read as they are at render time (Snakemake writes them after each job),
-        # so they are not inputs.
-        benchmarks="results/benchmarks",
         # The previous build's claims and tables, for "what changed"; replaced on success.
         snapshot="results/report/last_build",
     script:

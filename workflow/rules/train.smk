@@ -1,9 +1,7 @@
 rule train_config:
     input:
         data=get_dataset_file,
-        code=lib(
-            "config", "data", "models", "norm", "schedules", "train", "batched", "io"
-        ),
+        code=lib("training.job", "training.batched", "data"),
     output:
         metrics="results/runs/{family}/{config_id}/metrics.csv",
         timing="results/runs/{family}/{config_id}/timing.csv",

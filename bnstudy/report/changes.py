@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bnstudy.io import read_table
 from bnstudy.stats import aggregate
 
 MANIFEST = "manifest.json"
@@ -37,11 +38,6 @@ SUMMARIES = "summaries"
 
 #: (metric, readable name, geometric mean?) of the numbers compared for one family.
 MetricsFor = Callable[[str, pd.DataFrame], list[tuple[str, str, bool]]]
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    # As bnstudy.figures.read_table: the string "None" is a configuration value, not NaN.
-    return pd.read_csv(path, keep_default_na=False, na_values=["", "nan", "NaN"])
 
 
 def save_snapshot(
@@ -84,11 +80,11 @@ def load_snapshot(folder: str | os.PathLike) -> dict | None:
             continue
         meta = json.loads(manifest.read_text(encoding="utf-8"))
         summaries = {
-            family: _read_csv(candidate / SUMMARIES / f"{family}_summary.csv")
+            family: read_table(candidate / SUMMARIES / f"{family}_summary.csv")
             for family in meta.get("families", [])
             if (candidate / SUMMARIES / f"{family}_summary.csv").is_file()
         }
-        claims = _read_csv(candidate / CLAIMS) if (candidate / CLAIMS).is_file() else None
+        claims = read_table(candidate / CLAIMS) if (candidate / CLAIMS).is_file() else None
         return {"manifest": meta, "claims": claims, "summaries": summaries}
     return None
 

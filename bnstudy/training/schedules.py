@@ -1,4 +1,4 @@
-"""Learning-rate schedules of the ``schedule`` and ``lr_range`` families (STUDY.md §4).
+"""Learning-rate schedules of the ``schedule`` and ``lr_range`` families (docs/study.md §4).
 
 Every schedule is a ``torch.optim.lr_scheduler`` object wrapped in a small
 ``Schedule`` that knows whether it is stepped per batch or per epoch, so the
@@ -49,18 +49,8 @@ import numpy as np
 import torch
 from torch.optim import lr_scheduler
 
-#: The schedule names, in the order of ``bnstudy.config.SCHEDULES`` (a test keeps them equal).
-SCHEDULES = (
-    "constant",
-    "halving",
-    "inverse_time",
-    "exponential",
-    "piecewise",
-    "plateau",
-    "cyclic",
-    "one_cycle",
-    "range_test",
-)
+from bnstudy.vocab import RANGE_TEST_SMOOTHING, SCHEDULES
+
 #: ``piecewise``: the lr drops ×PIECEWISE_GAMMA after these fractions of the epochs.
 PIECEWISE_FRACTIONS = (0.5, 0.75)
 PIECEWISE_GAMMA = 0.1
@@ -127,7 +117,7 @@ def piecewise_milestones(epochs: int) -> list[int]:
 class LrHolder(torch.optim.Optimizer):
     """A parameter-less stand-in optimizer that only carries an lr for a torch scheduler.
 
-    The batched trainer (``bnstudy.batched``) updates its stacked weights itself,
+    The batched trainer (``bnstudy.training.batched``) updates its stacked weights itself,
     with one lr per seed; it steps one scheduler per seed on an ``LrHolder`` to
     get that seed's lr (so plateau scheduling stays per seed).
     ``Optimizer.__init__`` is deliberately not called: its first call in a
@@ -237,7 +227,7 @@ def _ema(values: np.ndarray, beta: float) -> np.ndarray:
     return out
 
 
-def suggest_lr(lrs, losses, smoothing: float = 0.95) -> float:
+def suggest_lr(lrs, losses, smoothing: float = RANGE_TEST_SMOOTHING) -> float:
     """The lr an LR range test suggests: where the smoothed loss falls fastest.
 
     The rule, on the per-step ``(lr, loss)`` pairs of one sweep (lrs rising):

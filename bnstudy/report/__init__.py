@@ -1,0 +1,26 @@
+"""The paper-style report (docs/study.md §6): one Jinja2 template rendered to HTML and PDF.
+
+Every number in the report is computed here from the inputs (claims, per-seed
+summaries, figures, the jobs table, the previous build's snapshot); the template
+holds words and layout only. The one exception is the literature's numbers
+(docs/study.md §7), quoted from ``prose.LITERATURE`` with their references. Every
+sentence that states a result is chosen by a verdict or built from numbers.
+
+Modules, in dependency order (import the one you need; this file imports nothing):
+
+* ``fmt``        — how numbers, intervals, durations and config values print
+* ``provenance`` — code revision, software versions, hardware, time; rerun commands
+* ``prose``      — the fixed words: data and model texts, names, references, certainty
+* ``numbers``    — a family's runs read once (:class:`~bnstudy.report.numbers.FamilyRuns`):
+  its grid, its table with intervals, the key numbers under its figures
+* ``literature`` — each family's numbers next to the literature's
+* ``jobs``       — Snakemake's benchmark files as a jobs table, and its summary
+* ``changes``    — the snapshot of a build, and what changed since the last one
+* ``inputs``     — :class:`~bnstudy.report.inputs.ReportInputs`, read once from files
+* ``outline``    — section order and numbers, cross-references, figure numbers
+* ``sections``   — one builder per section of the template
+* ``context``    — all sections assembled into the template's context
+* ``render``     — fonts, HTML and PDF; ``render_files``, the report job's entry point
+* ``resources``  — the ``plot_job_resources`` job: jobs table and figure (not imported
+  by the report job)
+"""

@@ -1,0 +1,91 @@
+"""The optimizers of the batched trainer: torch's update rules with one lr per seed.
+
+Written here, elementwise like ``torch.optim.SGD`` (momentum, Nesterov) and
+``torch.optim.Adam``, because each seed of a stacked model has its own learning
+rate (plateau schedules, frozen seeds). Not constructing a ``torch.optim``
+optimizer also saves the ~0.9 s its first use costs a process (it imports
+``torch._dynamo``). ``tests/test_batched.py`` checks both against torch's.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from bnstudy.config import TrainConfig
+from bnstudy.training.stacked import per_seed
+
+
+class StackedOptimizer:
+    """torch's SGD (momentum, Nesterov) and Adam update rules with one lr per seed.
+
+    ``step(lrs)`` takes one lr per seed; a seed with lr 0 is frozen (its state
+    too). While every seed shares one lr — the usual case — the update runs
+    torch's own single-tensor operations in place, so it matches
+    ``torch.optim`` operation for operation; per-seed lrs (plateau schedules,
+    frozen seeds) take a broadcasting path.
+    """
+
+    def __init__(self, cfg: TrainConfig, params: list[nn.Parameter], seeds: int):
+        self.kind, self.params, self.seeds = cfg.optimizer, params, seeds
+        self.momentum = {"sgd": cfg.momentum, "nesterov": cfg.nesterov_momentum}.get(cfg.optimizer)
+        self.betas, self.eps = (0.9, 0.999), 1e-8  # torch.optim.Adam defaults
+        self.state: list[dict] = [{} for _ in params]
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self, lrs: list[float]) -> None:
+        shared = lrs[0] if len(set(lrs)) == 1 else None
+        lr = None if shared is not None else torch.tensor(lrs, device=self.params[0].device)
+        for p, state in zip(self.params, self.state, strict=True):
+            w, g = per_seed(p, self.seeds), per_seed(p.grad, self.seeds)
+            if self.kind == "adam":
+                self._adam(w, g, state, shared, lr)
+            else:
+                self._sgd(w, g, state, shared, lr)
+
+    def _sgd(self, w, g, state, shared, lr) -> None:
+        mu = self.momentum
+        if shared is not None:
+            if mu:
+                if "buf" not in state:
+                    state["buf"] = g.clone()
+                else:
+                    state["buf"].mul_(mu).add_(g)
+                # In place: the gradient is not read again before the next backward.
+                g = g.add_(state["buf"], alpha=mu) if self.kind == "nesterov" else state["buf"]
+            w.add_(g, alpha=-shared)
+            return
+        live = (lr > 0).unsqueeze(1)  # (S, 1)
+        if mu:
+            if "buf" not in state:
+                state["buf"] = g.clone()
+            else:
+                state["buf"].copy_(torch.where(live, state["buf"] * mu + g, state["buf"]))
+            g = g + mu * state["buf"] if self.kind == "nesterov" else state["buf"]
+        w.sub_(lr.unsqueeze(1) * torch.where(live, g, 0.0))
+
+    def _adam(self, w, g, state, shared, lr) -> None:
+        b1, b2 = self.betas
+        if "m" not in state:
+            state["m"], state["v"] = torch.zeros_like(w), torch.zeros_like(w)
+            state["t"] = torch.zeros(self.seeds, 1, device=w.device)
+        m, v = state["m"], state["v"]
+        if shared is not None:
+            state["t"] += 1
+            t = int(state["t"][0].item())
+            m.lerp_(g, 1 - b1)
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            denom = (v.sqrt() / (1 - b2**t) ** 0.5).add_(self.eps)
+            w.addcdiv_(m, denom, value=-shared / (1 - b1**t))
+            return
+        live = (lr > 0).unsqueeze(1)
+        state["t"] += live
+        m.copy_(torch.where(live, m.lerp(g, 1 - b1), m))
+        v.copy_(torch.where(live, v * b2 + (1 - b2) * g * g, v))
+        t = state["t"].clamp(min=1)
+        denom = v.sqrt() / (1 - b2**t).sqrt() + self.eps
+        w.sub_(torch.where(live, lr.unsqueeze(1) / (1 - b1**t) * m / denom, 0.0))
