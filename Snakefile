@@ -2,7 +2,14 @@
 # Reads like a table of contents; helpers live in workflow/rules/common.smk.
 from snakemake.utils import min_version
 
+from bnstudy.validate import check_config_files, stop_on_config_error
+
 min_version("9.0")
+
+# A config file that is missing, not YAML, or gives a key twice stops here, named with
+# its line (Snakemake would keep the last of two values without a word).
+with stop_on_config_error():
+    check_config_files(workflow.overwrite_configfiles or ["config/config.yaml"])
 
 
 configfile: "config/config.yaml"
@@ -23,6 +30,7 @@ localrules:
     all,
     plot_samples,
     collect_metrics,
+    collect_sweep,
     plot_figure,
     judge_claims,
     draw_rulegraph,
@@ -35,3 +43,5 @@ rule all:
     input:
         rules.render_report.output,
         rules.judge_claims.output,
+        # Every run's files: raw data that went missing is retrained, and what reads it.
+        get_all_run_files,

@@ -77,7 +77,7 @@ def main() -> None:
     parser.add_argument("--families", help="comma-separated subset (default: all)")
     args = parser.parse_args()
     config = yaml.safe_load((ROOT / args.config).read_text())
-    from bnstudy.config import check_config
+    from bnstudy.validate import check_config
 
     check_config(config, str(ROOT / "workflow/schemas/config.schema.yaml"))
     study = expand_study(config)

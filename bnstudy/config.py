@@ -41,6 +41,12 @@ class TrainConfig:
     # What counts as divergence: a non-finite loss, or a loss this many times
     # the first batch's loss.
     diverge_factor: float = 1e6
+    # Hold the validation split out of training and measure it every epoch; false
+    # trains on it too (a published setting that trained on all its data).
+    validation: bool = True
+    # Further learning rates trained in the same job as slots of the batched model,
+    # the sweep an arm's own best lr is chosen from on validation data (sorted).
+    lr_sweep: tuple[float, ...] = ()
 
     @classmethod
     def field_names(cls) -> list[str]:
@@ -55,11 +61,13 @@ class TrainConfig:
         return cls(**{name: coerce(name, value) for name, value in values.items()})
 
     def to_dict(self) -> dict:
-        return {name: getattr(self, name) for name in self.field_names()}
+        """Plain values (a sweep as a list), as a job's params and config.json carry them."""
+        values = {name: getattr(self, name) for name in self.field_names()}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
 
 
 #: The type of each training parameter (the dataclass annotations, as types).
-FIELD_TYPES = {"int": int, "float": float, "str": str}
+FIELD_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "tuple[float, ...]": tuple}
 _TYPES = {f.name: FIELD_TYPES[f.type] for f in dataclasses.fields(TrainConfig)}
 
 
@@ -68,8 +76,12 @@ def coerce(name: str, value):
 
     >>> coerce("lr", 1), coerce("epochs", 10.0), coerce("act", "tanh"), coerce("epochs", 2.5)
     (1.0, 10, 'tanh', 2.5)
+    >>> coerce("lr_sweep", [1, 0.1])
+    (0.1, 1.0)
     """
     kind = _TYPES.get(name)
+    if kind is tuple:  # a sweep of learning rates: floats, sorted, whatever the file's order
+        return tuple(sorted(float(v) for v in value))
     if isinstance(value, bool) or kind is None:
         return value
     if kind is float and isinstance(value, int):

@@ -114,7 +114,7 @@ PANEL_FIGURES: dict[str, Panels] = {
     "grad_ratio": Panels((GRAD_RATIO,), "depth", "bn", "act", title=_GRAD_TITLE, reference=1.0),
 }
 #: Figures drawn by a function of their own (``bnstudy.figures``), not from a Panels spec.
-DRAWN_FIGURES = ("curves", "lr_trajectories", "bn_affine", "range_test")
+DRAWN_FIGURES = ("curves", "lr_trajectories", "bn_affine", "range_test", "d2l_accuracy")
 #: A generic figure's name: the final metric against one grid axis.
 GENERIC_PREFIX = "final_vs_"
 
@@ -191,6 +191,11 @@ CAPTIONS: dict[str, str] = {
         f"of training, one panel per learning rate: mean over the seeds with its {_CI} interval, "
         "small dots the individual seeds; the dashed line is the initial value (γ = 1, β = 0). "
         "Library and hand-written BN should learn the same parameters."
+    ),
+    "d2l_accuracy": (
+        "Final test accuracy of d2l's LeNet setting per BN variant: each seed (small dots), "
+        f"the mean with its {_CI} interval, and the published single runs of the book "
+        "(diamonds) at the same setting."
     ),
     "range_test": (
         "LR range test: training loss per optimizer step against that step's learning rate, "
@@ -344,6 +349,16 @@ FAMILIES: dict[str, FamilySpec] = {
             _CLS,
             ("curves", "acc_vs_lr", "bn_affine"),
             CurveLayout(None, "lr", "bn"),
+        ),
+        FamilySpec(
+            "lenet_d2l",
+            "Reproducing Dive into Deep Learning's LeNet table",
+            "d2l's published setting exactly (all 60,000 training images, batch 256, 10 "
+            "epochs, plain SGD; no BN at lr 0.9, BN at lr 1.0), with seeds: where does each "
+            "published single run fall in our distribution over seeds?",
+            _CLS,
+            ("curves", "d2l_accuracy"),
+            CurveLayout(None, None, "bn"),
         ),
         FamilySpec(
             "lr_range",

@@ -13,6 +13,14 @@ carry it, and Snakemake reruns exactly those jobs.
 ['bn~none/depth~1', 'bn~none/depth~2', 'bn~pre/depth~1', 'bn~pre/depth~2']
 >>> {k: family_configs("depth", block)[0][k] for k in ("lr", "act", "bn")}
 {'lr': 0.03, 'act': 'tanh', 'bn': 'none'}
+
+A grid may also be a list of grids, whose configurations are their union: a
+family that needs some combinations only (no BN at four learning rates, BN at
+two of them) lists one grid for each part.
+
+>>> block["grid"] = [{"bn": ["none"], "lr": [0.1, 1.0]}, {"bn": ["pre"], "lr": [1.0]}]
+>>> list(expand_family("lenet", block)["config_id"])
+['bn~none/lr~0.1', 'bn~none/lr~1.0', 'bn~pre/lr~1.0']
 """
 
 from __future__ import annotations
@@ -36,23 +44,43 @@ def config_id(values: dict) -> str:
     return "/".join(f"{key}~{format_value(values[key])}" for key in sorted(values))
 
 
+def sub_grids(block: dict) -> list[dict]:
+    """A family's grid as a list of grids (one, unless the config lists several).
+
+    >>> sub_grids({"grid": {"bn": ["none"]}}), sub_grids({"grid": [{"a": [1]}, {"b": [2]}]})
+    ([{'bn': ['none']}], [{'a': [1]}, {'b': [2]}])
+    """
+    grid = block.get("grid") or {}
+    return list(grid) if isinstance(grid, list) else [grid]
+
+
+def grid_keys(block: dict) -> list[str]:
+    """The parameters a family's grid varies, over all its grids, sorted."""
+    return sorted({key for grid in sub_grids(block) for key in grid})
+
+
 def family_configs(name: str, block: dict) -> list[dict]:
     """The resolved configurations of one family block, in id order.
 
     Each is ``TrainConfig`` defaults, overridden by the block's ``dataset``,
-    ``model`` and ``fixed`` values, overridden by one row of the crossed grid;
-    plus ``family`` and ``config_id``. Values stay plain Python types.
+    ``model`` and ``fixed`` values, overridden by one row of a crossed grid;
+    plus ``family`` and ``config_id``. Values stay plain Python types. A
+    combination two grids share is one configuration.
     """
-    grid = block.get("grid") or {}
-    keys = sorted(grid)
     base = {**TrainConfig().to_dict(), "dataset": block["dataset"], "model": block["model"]}
     base.update(block.get("fixed") or {})
-    configs = []
-    for combo in itertools.product(*(grid[k] for k in keys)):
-        values = {k: coerce(k, v) for k, v in zip(keys, combo, strict=True)}
-        resolved = TrainConfig.from_dict({**base, **values}).to_dict()
-        configs.append({"family": name, "config_id": config_id(values), **resolved})
-    return sorted(configs, key=lambda c: c["config_id"])
+    configs = {}
+    for grid in sub_grids(block):
+        keys = sorted(grid)
+        for combo in itertools.product(*(grid[k] for k in keys)):
+            values = {k: coerce(k, v) for k, v in zip(keys, combo, strict=True)}
+            resolved = TrainConfig.from_dict({**base, **values}).to_dict()
+            configs[config_id(values)] = {
+                "family": name,
+                "config_id": config_id(values),
+                **resolved,
+            }
+    return [configs[cid] for cid in sorted(configs)]
 
 
 def expand_family(name: str, block: dict) -> pd.DataFrame:

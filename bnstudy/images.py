@@ -11,25 +11,15 @@ background of random brightness, with a few random clutter strokes and
 additive Gaussian noise. Rendering is vectorized: every shape is a distance
 field evaluated on the 28×28 pixel grid for a whole class of samples at once.
 
-``fashion_mnist`` (``load_fashion_mnist``) reads the four standard IDX ``.gz``
-files from a folder, validating each; ``download_fashion_mnist`` fetches them
-with a SHA-256 check.
+``fashion_mnist`` (``bnstudy.fashion``) reads the four standard IDX ``.gz``
+files of Fashion-MNIST from a folder.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import math
-import os
-import urllib.request
-import zlib
-from pathlib import Path
 
-import numpy as np
 import torch
-
-from bnstudy.io import write_bytes
 
 SIZE = 28  # images are SIZE × SIZE pixels
 CLASS_NAMES = [
@@ -44,19 +34,6 @@ CLASS_NAMES = [
     "diagonal",
     "arc",
 ]
-FASHION_CLASS_NAMES = [
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-]
-SOURCES = ("synthetic", "fashion_mnist")
 
 # How the shapes vary. Tuned so that a linear classifier stays well below
 # LeNet and a wide MLP does not saturate within a few epochs (numbers in the
@@ -74,10 +51,6 @@ SHAPE_PARAMS = {
     "clutter_contrast": (0.2, 0.5),
     "noise": 0.15,  # std of the additive Gaussian pixel noise
 }
-
-
-class DatasetError(ValueError):
-    """A dataset file that is missing or malformed; the message names the file and the problem."""
 
 
 # ---------------------------------------------------------------------------
@@ -219,29 +192,54 @@ def render_shapes(n: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tenso
     return image.unsqueeze(1), labels  # (n, 1, 28, 28), (n,)
 
 
-def _standardized(name: str, class_names, x_train, y_train, x_test, y_test, meta) -> dict:
-    mean = x_train.mean().item()
-    std = x_train.std().item()
-    return {
-        "name": name,
+def standardized(class_names, split: dict, x_test, y_test, meta: dict) -> dict:
+    """The ``images`` dataset dict: pixels standardized by the training images' scalar mean
+    and standard deviation (training statistics only), labels as int64.
+
+    ``split`` holds ``x_train``, ``y_train`` and optionally ``x_val``, ``y_val``.
+    """
+    mean = split["x_train"].mean().item()
+    std = split["x_train"].std().item()
+    out = {
+        "name": "images",
         "task": "classification",
         "n_classes": len(class_names),
         "class_names": list(class_names),
-        "x_train": ((x_train - mean) / std).float().contiguous(),
-        "y_train": y_train.long().contiguous(),
-        "x_test": ((x_test - mean) / std).float().contiguous(),
-        "y_test": y_test.long().contiguous(),
         "meta": {**meta, "pixel_mean": mean, "pixel_std": std},
     }
+    xs = {part: split.get(f"x_{part}") for part in ("train", "val")}
+    ys = {part: split.get(f"y_{part}") for part in ("train", "val")}
+    xs["test"], ys["test"] = x_test, y_test
+    for part in ("train", "val", "test"):
+        if xs[part] is not None:
+            out[f"x_{part}"] = ((xs[part] - mean) / std).float().contiguous()
+            out[f"y_{part}"] = ys[part].long().contiguous()
+    return out
 
 
-def make_shapes(n_train: int, n_test: int, seed: int) -> dict:
-    """The synthetic ``images`` dataset: ``n_train`` + ``n_test`` shape images.
+def shape_splits(n_train: int, n_test: int, seed: int):
+    """Raw (x_train, y_train, x_test, y_test) of the synthetic shapes.
 
     The training set comes from ``torch.Generator().manual_seed(2 * seed)``, the
     test set from ``manual_seed(2 * seed + 1)``: two disjoint streams of the same
     distribution, so the test images depend on ``seed`` and ``n_test`` only.
     Classes are balanced (``n % 10`` extra samples go to the first classes).
+    """
+    if n_train < 2 or n_test < 1:
+        raise ValueError(f"need n_train >= 2 and n_test >= 1, got {n_train} and {n_test}")
+    x_train, y_train = render_shapes(n_train, torch.Generator().manual_seed(2 * seed))
+    x_test, y_test = render_shapes(n_test, torch.Generator().manual_seed(2 * seed + 1))
+    return x_train, y_train, x_test, y_test
+
+
+def shape_meta(settings: dict) -> dict:
+    """What the report records of a synthetic image set: its seed and shape parameters."""
+    params = {k: list(v) if isinstance(v, tuple) else v for k, v in SHAPE_PARAMS.items()}
+    return {"source": "synthetic", "seed": settings["seed"], "shape_params": params}
+
+
+def make_shapes(n_train: int, n_test: int, seed: int) -> dict:
+    """The synthetic ``images`` dataset: ``n_train`` + ``n_test`` shape images, standardized.
 
     >>> d = make_shapes(n_train=30, n_test=20, seed=7)
     >>> d["x_train"].shape, d["x_train"].dtype, d["y_train"].dtype
@@ -264,193 +262,7 @@ def make_shapes(n_train: int, n_test: int, seed: int) -> dict:
     (240 steps; 0.94 with n_train 30000): the shapes themselves are learnable,
     so difficulty comes from the training budget as much as from the noise.
     """
-    if n_train < 2 or n_test < 1:
-        raise ValueError(f"need n_train >= 2 and n_test >= 1, got {n_train} and {n_test}")
-    x_train, y_train = render_shapes(n_train, torch.Generator().manual_seed(2 * seed))
-    x_test, y_test = render_shapes(n_test, torch.Generator().manual_seed(2 * seed + 1))
-    meta = {
-        "source": "synthetic",
-        "seed": seed,
-        "n_train": n_train,
-        "n_test": n_test,
-        "shape_params": {
-            k: list(v) if isinstance(v, tuple) else v for k, v in SHAPE_PARAMS.items()
-        },
-    }
-    return _standardized("images", CLASS_NAMES, x_train, y_train, x_test, y_test, meta)
-
-
-# ---------------------------------------------------------------------------
-# Fashion-MNIST from IDX files
-
-FASHION_FILES = {
-    "train_images": "train-images-idx3-ubyte.gz",
-    "train_labels": "train-labels-idx1-ubyte.gz",
-    "test_images": "t10k-images-idx3-ubyte.gz",
-    "test_labels": "t10k-labels-idx1-ubyte.gz",
-}
-FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
-# SHA-256 of the published files, as listed identically by two independent
-# public projects (a dataset downloader and a checksum table).
-FASHION_MNIST_SHA256 = {
-    "train-images-idx3-ubyte.gz": (
-        "08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc"
-    ),
-    "train-labels-idx1-ubyte.gz": (
-        "b0197879cbda89f3dc7b894f9fd52b858e68ea4182b6947c9d8c2b67e5f18dcc"
-    ),
-    "t10k-images-idx3-ubyte.gz": (
-        "78dcbbfb5a27efaf1b6c1d616caca68560be8766c5bffcb2791df9273a534229"
-    ),
-    "t10k-labels-idx1-ubyte.gz": (
-        "42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf"
-    ),
-}
-IDX_IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
-IDX_LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
-
-
-def write_idx(path: str | os.PathLike, array) -> None:
-    """Write an unsigned-byte array (1-D labels or 3-D images) as a gzip IDX file."""
-    a = np.asarray(array)
-    if a.dtype != np.uint8:
-        raise ValueError(f"IDX files here hold unsigned bytes; got dtype {a.dtype}")
-    header = (0x0800 + a.ndim).to_bytes(4, "big") + b"".join(
-        int(d).to_bytes(4, "big") for d in a.shape
-    )
-    write_bytes(path, gzip.compress(header + a.tobytes(), mtime=0))
-
-
-def read_idx(path: str | os.PathLike, magic: int) -> np.ndarray:
-    """Read and validate one gzip IDX file; raise ``DatasetError`` naming what is wrong."""
-    path = Path(path)
-    kind = {IDX_IMAGES_MAGIC: "images", IDX_LABELS_MAGIC: "labels"}[magic]
-    if not path.is_file():
-        raise DatasetError(f"{path}: file not found (expected the Fashion-MNIST {kind} file)")
-    try:
-        with gzip.open(path, "rb") as fh:
-            data = fh.read()
-    except (OSError, EOFError, zlib.error) as err:
-        raise DatasetError(f"{path}: not a readable gzip file or truncated ({err})") from err
-    if len(data) < 8:
-        raise DatasetError(f"{path}: truncated IDX header ({len(data)} bytes)")
-    found = int.from_bytes(data[:4], "big")
-    if found != magic:
-        raise DatasetError(f"{path}: wrong magic number {found}, expected {magic} (IDX {kind})")
-    ndim = magic - 0x0800
-    header_len = 4 + 4 * ndim
-    if len(data) < header_len:
-        raise DatasetError(f"{path}: truncated IDX header ({len(data)} bytes)")
-    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    if kind == "images" and dims[1:] != [SIZE, SIZE]:
-        raise DatasetError(f"{path}: images are {dims[1]}×{dims[2]} pixels, expected {SIZE}×{SIZE}")
-    expected = math.prod(dims)
-    found_bytes = len(data) - header_len
-    if found_bytes != expected:
-        raise DatasetError(
-            f"{path}: header says {dims[0]} {kind} ({expected} bytes of data) "
-            f"but the file holds {found_bytes} bytes"
-        )
-    array = np.frombuffer(data, dtype=np.uint8, offset=header_len).reshape(dims)
-    if kind == "labels" and array.size and array.max() > 9:
-        raise DatasetError(f"{path}: label {int(array.max())} outside 0…9")
-    return array
-
-
-def _first(array: np.ndarray, n: int | None, what: str, path: Path) -> np.ndarray:
-    if n is None:
-        return array
-    if not 1 <= n <= len(array):
-        raise DatasetError(f"{path}: asked for {n} {what}, the file holds {len(array)}")
-    return array[:n]
-
-
-def load_fashion_mnist(
-    folder: str | os.PathLike, n_train: int | None = None, n_test: int | None = None
-) -> dict:
-    """Fashion-MNIST from its four IDX ``.gz`` files in ``folder``.
-
-    Pixels are scaled to [0, 1], then standardized with the training set's
-    mean and std. ``n_train`` / ``n_test`` keep the first N samples of each split.
-    """
-    folder = Path(folder)
-    splits = {}
-    for split, n in (("train", n_train), ("test", n_test)):
-        img_path = folder / FASHION_FILES[f"{split}_images"]
-        lab_path = folder / FASHION_FILES[f"{split}_labels"]
-        images = read_idx(img_path, IDX_IMAGES_MAGIC)
-        labels = read_idx(lab_path, IDX_LABELS_MAGIC)
-        if len(images) != len(labels):
-            raise DatasetError(
-                f"{img_path}: holds {len(images)} images but {lab_path.name} "
-                f"holds {len(labels)} labels"
-            )
-        images = _first(images, n, "images", img_path)
-        labels = _first(labels, n, "labels", lab_path)
-        x = torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1)  # (n, 1, 28, 28)
-        splits[split] = (x, torch.from_numpy(labels.astype(np.int64)))
-    meta = {
-        "source": "fashion_mnist",
-        "folder": str(folder),
-        "n_train": len(splits["train"][1]),
-        "n_test": len(splits["test"][1]),
-    }
-    return _standardized("images", FASHION_CLASS_NAMES, *splits["train"], *splits["test"], meta)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def download_fashion_mnist(
-    folder: str | os.PathLike,
-    base_url: str = FASHION_MNIST_URL,
-    sha256: dict[str, str] | None = None,
-    timeout: float = 60.0,
-) -> None:
-    """Fetch the four Fashion-MNIST files into ``folder``, checking each one's SHA-256.
-
-    A file already there with the right checksum is kept. A download whose
-    checksum does not match raises ``DatasetError`` naming the file and is
-    not written. ``base_url`` may be any URL ``urllib`` opens (``file://`` too).
-    """
-    sha256 = FASHION_MNIST_SHA256 if sha256 is None else sha256
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in FASHION_FILES.values():
-        if name not in sha256:
-            raise DatasetError(f"{name}: no SHA-256 checksum given for this file")
-        target = folder / name
-        if target.is_file() and _sha256(target) == sha256[name]:
-            continue
-        url = base_url.rstrip("/") + "/" + name
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:
-                data = response.read()
-        except OSError as err:
-            raise DatasetError(f"{name}: download from {url} failed ({err})") from err
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != sha256[name]:
-            raise DatasetError(
-                f"{name}: SHA-256 mismatch for {url}: got {digest}, expected {sha256[name]}"
-            )
-        write_bytes(target, data)
-
-
-def make_images(settings: dict) -> dict:
-    """Build the ``images`` dataset from the config's settings.
-
-    ``source`` is ``synthetic`` (``n_train``, ``n_test``, ``seed``) or
-    ``fashion_mnist`` (``fashion_mnist_dir``; optional ``download``,
-    ``base_url``, ``n_train``, ``n_test``).
-    """
-    source = settings.get("source", "synthetic")
-    if source == "synthetic":
-        return make_shapes(settings["n_train"], settings["n_test"], settings["seed"])
-    if source == "fashion_mnist":
-        folder = Path(settings["fashion_mnist_dir"])
-        missing = [n for n in FASHION_FILES.values() if not (folder / n).is_file()]
-        if missing and settings.get("download"):
-            download_fashion_mnist(folder, settings.get("base_url") or FASHION_MNIST_URL)
-        return load_fashion_mnist(folder, settings.get("n_train"), settings.get("n_test"))
-    raise ValueError(f"unknown images source {source!r}; allowed: {', '.join(SOURCES)}")
+    x_train, y_train, x_test, y_test = shape_splits(n_train, n_test, seed)
+    meta = {**shape_meta({"seed": seed}), "n_train": n_train, "n_test": n_test}
+    split = {"x_train": x_train, "y_train": y_train}
+    return standardized(CLASS_NAMES, split, x_test, y_test, meta)

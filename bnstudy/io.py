@@ -100,7 +100,10 @@ def log_to(path: str | os.PathLike) -> None:
     """Send this process's ``logging`` records (INFO and up) to the job's log file.
 
     An uncaught exception is logged there too (its message first, then the
-    traceback), so the log of a failed job, which Snakemake prints, says why.
+    traceback). On the console, one raised for a known reason — a ``ValueError``
+    (bad data, a damaged run, a bad value: raised on purpose, its message names the
+    cause and the file) or an ``OSError`` (a file missing, a disk full) — is one
+    line naming the log; any other (a bug) prints its traceback as usual.
     """
     import logging
     import sys
@@ -120,7 +123,11 @@ def log_to(path: str | os.PathLike) -> None:
             logging.getLogger("bnstudy").error(
                 "%s: %s", kind.__name__, value, exc_info=(kind, value, tb)
             )
-        previous(kind, value, tb)
+        if issubclass(kind, ValueError | OSError):
+            message = " ".join(str(value).split())
+            print(f"{kind.__name__}: {message} (traceback: {path})", file=sys.stderr)
+        else:
+            previous(kind, value, tb)
 
     sys.excepthook = log_uncaught
 

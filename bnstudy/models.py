@@ -71,6 +71,12 @@ def make_mlp(
     return model
 
 
+#: Standard deviations of the plain normal initializations: ``small_normal`` is
+#: N(0, 0.01²), ``unit_normal`` N(0, 1). Xavier and Kaiming draw the same
+#: uniform weights up to a scale on square 4×4 layers; these two really differ.
+NORMAL_STD = {"small_normal": 0.01, "unit_normal": 1.0}
+
+
 def initialize(model: nn.Module, init: str, act: str) -> None:
     """Re-initialize the Linear layers: ``default`` keeps PyTorch's own init."""
     if init not in INITS:
@@ -82,9 +88,11 @@ def initialize(model: nn.Module, init: str, act: str) -> None:
         if isinstance(m, nn.Linear):
             if init == "xavier":
                 nn.init.xavier_uniform_(m.weight, gain=gain)
-            else:
+            elif init == "kaiming":
                 nonlinearity = act if act in ("relu", "tanh", "sigmoid") else "leaky_relu"
                 nn.init.kaiming_uniform_(m.weight, nonlinearity=nonlinearity)
+            else:
+                nn.init.normal_(m.weight, std=NORMAL_STD[init])
             nn.init.zeros_(m.bias)
 
 

@@ -80,8 +80,8 @@ class ScratchBatchNorm(nn.Module):
                     f"Expected more than 1 value per channel when training, got input of shape "
                     f"{tuple(x.shape)}"
                 )
-            mean = x.mean(dim=axes, keepdim=True)  # (1, C[, 1, 1])
-            var = ((x - mean) ** 2).mean(dim=axes, keepdim=True)  # biased, for normalizing
+            # Biased variance for normalizing, one pass over x for both moments.
+            var, mean = torch.var_mean(x, dim=axes, correction=0, keepdim=True)  # (1, C[, 1, 1])
             with torch.no_grad():
                 self.num_batches_tracked.add_(1)
                 m = (
@@ -95,8 +95,9 @@ class ScratchBatchNorm(nn.Module):
         else:
             mean = self.running_mean.reshape(shape)
             var = self.running_var.reshape(shape)
-        x_hat = (x - mean) / torch.sqrt(var + self.eps)
-        return self.weight.reshape(shape) * x_hat + self.bias.reshape(shape)
+        # γ·(x − mean)/√(var + eps) + β, as x·scale + shift: two passes over x, not four.
+        scale = self.weight.reshape(shape) * torch.rsqrt(var + self.eps)
+        return torch.addcmul(self.bias.reshape(shape) - mean * scale, x, scale)
 
 
 class ScratchBatchNorm1d(ScratchBatchNorm):

@@ -7,15 +7,19 @@ parameters (``depth``, ``act``, ``bn``, ``lr``, ...) joined on.
 Metric names written by the trainer (``bnstudy.training.records``):
 
 * per epoch: ``train_loss``, ``test_loss``, ``test_acc`` (classification only),
-  ``lr``, ``grad_norm.<i>`` (i = 1 … L, the Linear layers in forward order,
-  L = the output layer; mean over the epoch's steps), ``wall_time`` (seconds,
-  joined from the run's timing file by the collect step);
+  ``val_loss``, ``val_acc`` (runs that measure a validation split), ``lr``,
+  ``grad_norm.<i>`` (i = 1 … L, the weight layers in forward order, L = the
+  output layer; mean over the epoch's steps), ``wall_time`` (seconds, joined
+  from the run's timing file by the collect step);
 * once, at the last recorded epoch: ``diverged`` (0 or 1), ``bn_mean_gap.<j>``
   and ``bn_var_gap.<j>`` (j = 1 … number of BN layers: mean absolute gap
-  between running and true population statistics), ``dead_frac`` (ReLU
-  models: fraction of hidden units that are zero on every training sample),
-  ``bn1_gamma.<c>`` and ``bn1_beta.<c>`` (the first BN layer's learned scale
-  and shift per channel), ``suggested_lr`` (LR range test only);
+  between running and true population statistics) and ``bn_mean_rel.<j>``,
+  ``bn_var_rel.<j>`` (the same relative to the statistic's own scale),
+  ``dead_frac`` (ReLU models: fraction of hidden units that are zero on every
+  training sample), ``bn1_gamma.<c>`` and ``bn1_beta.<c>`` (the first BN layer's
+  learned scale and shift per channel), ``weights.<i>`` (layer i's weights),
+  ``baseline_loss`` / ``chance_acc`` (the data's reference points for "did it
+  learn?"), ``suggested_lr`` (LR range test only);
 * per optimizer step, LR range test only: ``range_lr`` and ``range_loss``, with
   the step number (1, 2, …) in the ``epoch`` column.
 """
@@ -38,17 +42,26 @@ VOLATILITY_EPOCHS = 10
 SUMMARY_METRICS = [
     "diverged",
     "epochs_done",
-    "final_test",
+    "final_test",  # mean test loss over the last FINAL_EPOCHS epochs
     "final_train",
-    "final_acc",
-    "speed",
-    "volatility",
-    "grad_first",
+    "final_acc",  # test accuracy at the last epoch
+    "final_val",  # mean validation loss over the last FINAL_EPOCHS epochs
+    "final_val_acc",  # validation accuracy at the last epoch
+    "speed",  # mean over epochs of log(test loss)
+    "volatility",  # std of the epoch-to-epoch test-loss change, last VOLATILITY_EPOCHS
+    "grad_first",  # first weight layer's gradient norm, mean over epochs
     "grad_last",
+    "grad_first_rms",  # the same per weight (norm / √weights): comparable across sizes
+    "grad_last_rms",
     "dead_frac",
     "bn_mean_gap",
     "bn_var_gap",
-    "wall_time",
+    "bn_mean_rel",
+    "bn_var_rel",
+    "baseline_loss",  # regression: test MSE of predicting the training mean
+    "chance_acc",  # classification: 1 / classes
+    "wall_time",  # seconds of training and evaluation (this run's share of its job)
+    "step_seconds",  # seconds of optimizer steps alone: examples/s = samples × epochs / this
     "suggested_lr",
 ]
 
@@ -65,33 +78,58 @@ def _per_seed(curves: pd.DataFrame) -> dict[str, float]:
     out["diverged"] = float(diverged.iloc[-1]) if len(diverged) else 0.0
     test = curves["test_loss"].dropna() if "test_loss" in curves else pd.Series(dtype=float)
     out["epochs_done"] = float(len(test))
-    finite = out["diverged"] == 0.0 and len(test) > 0
-    if finite:
-        out["final_test"] = float(test.iloc[-FINAL_EPOCHS:].mean())
-        out["speed"] = float(np.log(test).mean())
-        changes = test.diff().dropna().iloc[-VOLATILITY_EPOCHS:]
-        out["volatility"] = float(changes.std(ddof=1)) if len(changes) > 1 else np.nan
-        train = curves["train_loss"].dropna()
-        out["final_train"] = float(train.iloc[-FINAL_EPOCHS:].mean()) if len(train) else np.nan
-        if "test_acc" in curves and curves["test_acc"].notna().any():
-            out["final_acc"] = float(curves["test_acc"].dropna().iloc[-1])
+    if out["diverged"] == 0.0 and len(test) > 0:
+        out.update(_finals(curves, test))
+    out.update(_gradients(curves))
+    for name in ("bn_mean_gap", "bn_var_gap", "bn_mean_rel", "bn_var_rel"):
+        cols = [c for c in curves.columns if c.startswith(name + ".")]
+        if cols:
+            out[name] = float(curves[cols].stack().mean())
+    for name in ("dead_frac", "suggested_lr", "baseline_loss", "chance_acc"):
+        if name in curves:
+            out[name] = float(curves[name].dropna().iloc[-1])
+    for name in ("wall_time", "step_seconds"):
+        if name in curves:
+            out[name] = float(curves[name].sum())
+    return out
+
+
+def _last(curves: pd.DataFrame, name: str, n: int = 1) -> float:
+    """Mean of the last ``n`` recorded values of metric ``name`` (NaN if none)."""
+    if name not in curves or not curves[name].notna().any():
+        return np.nan
+    return float(curves[name].dropna().iloc[-n:].mean())
+
+
+def _finals(curves: pd.DataFrame, test: pd.Series) -> dict[str, float]:
+    """The end-of-training numbers of a seed that did not diverge."""
+    changes = test.diff().dropna().iloc[-VOLATILITY_EPOCHS:]
+    return {
+        "final_test": float(test.iloc[-FINAL_EPOCHS:].mean()),
+        "speed": float(np.log(test).mean()),
+        "volatility": float(changes.std(ddof=1)) if len(changes) > 1 else np.nan,
+        "final_train": _last(curves, "train_loss", FINAL_EPOCHS),
+        "final_acc": _last(curves, "test_acc"),
+        "final_val": _last(curves, "val_loss", FINAL_EPOCHS),
+        "final_val_acc": _last(curves, "val_acc"),
+    }
+
+
+def _gradients(curves: pd.DataFrame) -> dict[str, float]:
+    """First and last layer's gradient norm (mean over epochs), also per weight (RMS)."""
     grads = sorted(
         (c for c in curves.columns if c.startswith("grad_norm.")),
         key=lambda c: int(c.split(".")[1]),
     )
-    if grads:
-        out["grad_first"] = float(curves[grads[0]].mean())
-        out["grad_last"] = float(curves[grads[-1]].mean())
-    for name in ("bn_mean_gap", "bn_var_gap"):
-        cols = [c for c in curves.columns if c.startswith(name + ".")]
-        if cols:
-            out[name] = float(curves[cols].stack().mean())
-    if "dead_frac" in curves:
-        out["dead_frac"] = float(curves["dead_frac"].dropna().iloc[-1])
-    if "suggested_lr" in curves:
-        out["suggested_lr"] = float(curves["suggested_lr"].dropna().iloc[-1])
-    if "wall_time" in curves:
-        out["wall_time"] = float(curves["wall_time"].sum())
+    if not grads:
+        return {}
+    out = {
+        "grad_first": float(curves[grads[0]].mean()),
+        "grad_last": float(curves[grads[-1]].mean()),
+    }
+    for end, col in (("first", grads[0]), ("last", grads[-1])):
+        weights = _last(curves, "weights." + col.split(".")[1])
+        out[f"grad_{end}_rms"] = out[f"grad_{end}"] / np.sqrt(weights)
     return out
 
 
@@ -129,18 +167,23 @@ def summarize(tidy: pd.DataFrame) -> pd.DataFrame:
 DERIVED = {
     # first-to-last layer gradient-norm ratio (vanishing gradients when far below 1)
     "grad_ratio": lambda df: df["grad_first"] / df["grad_last"],
+    # the same per weight (RMS), so that layer sizes do not bias it (claim G1)
+    "grad_ratio_rms": lambda df: df["grad_first_rms"] / df["grad_last_rms"],
     # error of BN's running statistics: mean gap + variance gap
     "bn_gap": lambda df: df["bn_mean_gap"] + df["bn_var_gap"],
-    # test error of a classifier
+    # the same relative to the statistics' own scale (claim B2)
+    "bn_rel_gap": lambda df: df["bn_mean_rel"] + df["bn_var_rel"],
+    # test and validation error of a classifier
     "test_error": lambda df: 1.0 - df["final_acc"],
+    "val_error": lambda df: 1.0 - df["final_val_acc"],
 }
 
 
 def with_derived(summary: pd.DataFrame, names=tuple(DERIVED)) -> pd.DataFrame:
     """The summary plus the derived metrics ``names`` (default: all of :data:`DERIVED`).
 
-    >>> s = pd.DataFrame({"grad_first": [1.0], "grad_last": [4.0], "bn_mean_gap": [0.1],
-    ...                   "bn_var_gap": [0.2], "final_acc": [0.75]})
+    >>> s = pd.DataFrame({c: [np.nan] for c in SUMMARY_METRICS})
+    >>> s = s.assign(grad_first=1.0, grad_last=4.0, final_acc=0.75)
     >>> with_derived(s)[["grad_ratio", "test_error"]].iloc[0].tolist()
     [0.25, 0.25]
     """

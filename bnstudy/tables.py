@@ -10,12 +10,13 @@ find no runs and say so, and the runs table names it.
 
 from __future__ import annotations
 
-import json
+import shlex
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from bnstudy import io
+from bnstudy import audit, io
 from bnstudy.config import TrainConfig
 from bnstudy.summary import SUMMARY_METRICS, TIDY_COLUMNS, summarize
 
@@ -25,15 +26,20 @@ RUNS_COLUMNS = ["status", "n_seeds", "n_diverged", "note", "error", "log"]
 
 
 def read_resolved(resolved_path: str) -> dict:
-    """A run's ``config.json``; runs written before statuses existed count as ``ok``."""
-    with open(resolved_path, encoding="utf-8") as fh:
-        resolved = json.load(fh)
+    """A run's ``config.json``; runs written before statuses existed count as ``ok``.
+    One that does not read raises ``audit.RunDamaged`` naming the file."""
+    resolved = audit.load_resolved(resolved_path)
     resolved.setdefault("status", OK)
     return resolved
 
 
-def _config_of(resolved: dict) -> dict:
-    return {"family": resolved["family"], "config_id": resolved["config_id"], **resolved["config"]}
+def run_config(resolved: dict) -> dict:
+    """A run's configuration as table columns: a list (``lr_sweep``) becomes one cell."""
+    config = {
+        k: " ".join(f"{v:g}" for v in value) if isinstance(value, list) else value
+        for k, value in resolved["config"].items()
+    }
+    return {"family": resolved["family"], "config_id": resolved["config_id"], **config}
 
 
 def read_run(metrics_path: str, timing_path: str, resolved_path: str) -> pd.DataFrame:
@@ -42,8 +48,12 @@ def read_run(metrics_path: str, timing_path: str, resolved_path: str) -> pd.Data
     metrics = pd.read_csv(metrics_path)
     timing = pd.read_csv(timing_path)
     wall = timing.rename(columns={"seconds": "value"}).assign(metric="wall_time")
-    tidy = pd.concat([metrics, wall[TIDY_COLUMNS]], ignore_index=True)
-    config = _config_of(resolved)
+    parts = [metrics, wall[TIDY_COLUMNS]]
+    if "step_seconds" in timing:  # the optimizer steps alone (runs since it was recorded)
+        steps = timing.rename(columns={"step_seconds": "value"}).assign(metric="step_seconds")
+        parts.append(steps[TIDY_COLUMNS])
+    tidy = pd.concat(parts, ignore_index=True)
+    config = run_config(resolved)
     for key, value in config.items():
         tidy[key] = value
     return tidy[list(config) + TIDY_COLUMNS]
@@ -75,7 +85,7 @@ def runs_table(resolved: list[dict], summary: pd.DataFrame) -> pd.DataFrame:
     """One row per configuration: its parameters, then ``RUNS_COLUMNS``."""
     rows = []
     for res in resolved:
-        row = _config_of(res)
+        row = run_config(res)
         n_seeds = len(res.get("seeds", []))
         if res["status"] == OK:
             seeds = summary[summary["config_id"] == res["config_id"]]
@@ -102,7 +112,14 @@ def collect_family(
     summary_out: str,
     runs_out: str | None = None,
 ) -> None:
-    """Write the family's tidy table, its per-seed summary table and its runs table."""
+    """Write the family's tidy table, its per-seed summary table and its runs table.
+
+    Every run is verified first (``audit.verify_run``): one whose files are not what
+    its job wrote, or lack what its configuration must contain, stops here with
+    ``audit.RunDamaged`` naming the file and the command that rebuilds it.
+    """
+    for m, t, r in zip(metrics, timings, resolved, strict=True):
+        audit.verify_run(Path(r).parent, [Path(m).name, Path(t).name, Path(r).name])
     statuses = [read_resolved(r) for r in resolved]
     runs = [
         read_run(m, t, r)
@@ -147,7 +164,8 @@ def failure_report(
 ) -> list[str]:
     """Lines telling the user which configurations failed, why, and how to rerun them.
 
-    ``command`` starts the rerun command line (``snakemake --configfile …``).
+    ``command`` starts the rerun command line: the one that started the workflow
+    (``audit.rerun_base``), so that it works as printed.
     """
     if not failed:
         return []
@@ -158,7 +176,9 @@ def failure_report(
     for res in failed:
         where = f" (log: {res['log']})" if res.get("log") else ""
         lines.append(f"  {res['family']}/{res['config_id']}: {res.get('error')}{where}")
-    targets = " ".join(f"{root}/{r['family']}/{r['config_id']}/metrics.csv" for r in failed)
+    targets = " ".join(
+        shlex.quote(f"{root}/{r['family']}/{r['config_id']}/metrics.csv") for r in failed
+    )
     lines.append(f"Fix the cause, then rerun them with: {command} --forcerun {targets}")
     return lines
 
@@ -175,8 +195,6 @@ def training_memory(results: str = "results") -> pd.DataFrame:
     the job's own exact peak (``config.json``; NaN for runs made before it was
     recorded); ``peak_mb`` is the larger, ``limit_mb`` the model's limit.
     """
-    from pathlib import Path
-
     bench_root = Path(results) / "benchmarks" / "train_config"
     rows = []
     for tsv in sorted(bench_root.rglob("*.tsv")):

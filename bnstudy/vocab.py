@@ -29,11 +29,11 @@ SCHEDULES = (
     "one_cycle",
     "range_test",
 )
-INITS = ("default", "xavier", "kaiming")
+INITS = ("default", "xavier", "kaiming", "small_normal", "unit_normal")
 DATASETS = ("poly2", "linear", "images")
 REGRESSION_DATASETS = ("poly2", "linear")
 MODELS = ("mlp", "wide_mlp", "lenet")
-IMAGE_SOURCES = ("synthetic", "fashion_mnist")
+IMAGE_SOURCES = ("fashion_mnist", "synthetic")
 #: What an image dataset's ``source`` means, in words.
 IMAGE_SOURCE_NAMES = {
     "synthetic": "procedurally generated shapes",

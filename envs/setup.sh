@@ -26,6 +26,18 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# The default image data: Fashion-MNIST's four IDX files, offline from Debian's
+# package dataset-fashion-mnist (/usr/share/datasets/fashion-mnist/). Without apt,
+# point datasets.images.fashion_mnist_dir at the files (README, "Data").
+if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+    if command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing Fashion-MNIST (dataset-fashion-mnist)"
+        apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null
+    else
+        echo "setup: no apt-get: set datasets.images.fashion_mnist_dir to the Fashion-MNIST files"
+    fi
+fi
+
 python=${PYTHON:-python3.11}
 if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv with $python"

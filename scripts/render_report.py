@@ -16,6 +16,7 @@ render_files(
     configfiles=snakemake.params.configfiles,
     snapshot_dir=snakemake.params.snapshot,
     runs=dict(zip(snakemake.params.families, snakemake.input.runs, strict=True)),
+    sweeps=dict(zip(snakemake.params.families, snakemake.input.sweeps, strict=True)),
     html_out=snakemake.output.html,
     pdf_out=snakemake.output.pdf,
 )

@@ -1,15 +1,16 @@
-"""Bad input is caught before any job starts, with one line naming the key, the value
-and what is allowed; bad data files stop the dataset step with the file named.
+"""Bad values are caught before any job starts, with one line naming the key, the value
+and what is allowed, and ``results/`` untouched: values out of range, values that do
+not fit together (a model and its dataset, splits that leave nothing to train or test
+on, a range test ending below its start).
 
 Every case runs through the real ``snakemake`` command on a copy of the checkout
-(config/smoke.yaml with one edit), and the same edit through ``check_config``.
+(config/smoke.yaml with one edit), and the same edit through ``check_config``. Data
+files, CUDA, the config files themselves and the size of a run: tests/test_before_any_job.py.
 """
 
 from __future__ import annotations
 
 import copy
-import gzip
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -46,7 +47,7 @@ CASES = [
         "families.lenet.fixed.batch_size",
         401,
         "families.lenet.fixed.batch_size = 401 is larger than the training set",
-        "allowed: 1 … 400 (datasets.images.n_train)",
+        "allowed: 1 … 400 (datasets.images.n_train − n_val)",
     ),
     (
         "unknown_activation",
@@ -64,9 +65,9 @@ CASES = [
     ),
     (
         "bn_of_another_model",
-        "families.lenet.grid.bn",
-        ["none", "pre"],
-        "families.lenet.grid.bn[1] = 'pre' is not allowed for model lenet",
+        "families.lenet.grid.1.bn",
+        ["library", "pre"],
+        "families.lenet.grid[1].bn[1] = 'pre' is not allowed for model lenet",
         "allowed: none, library, scratch",
     ),
     (
@@ -174,7 +175,7 @@ CASES = [
         "families.lr.lrs",
         [0.1],
         "families.lr: unknown key 'lrs' (did you mean grid.lr or fixed.lr?",
-        "allowed keys: dataset, description, fixed, grid, model, seeds",
+        "allowed keys: budget_note, dataset, description, fixed, grid, model, seeds",
     ),
     (
         "typo_key_in_grid",
@@ -202,7 +203,8 @@ CASES = [
         "seed",
         3,
         "config (top level): unknown key 'seed' (did you mean 'seeds'?)",
-        "allowed keys: datasets, device, families, seeds",
+        "allowed keys: confirm_scale, datasets, device, families, max_cpu_hours, max_trainings, "
+        "seeds",
     ),
     (
         "missing_grid",
@@ -223,7 +225,50 @@ CASES = [
         "datasets.images.source",
         "mnist",
         "datasets.images.source = 'mnist'",
-        "allowed: synthetic, fashion_mnist",
+        "allowed: fashion_mnist, synthetic",
+    ),
+    (
+        "train_fraction_leaves_no_test_set",
+        "datasets.train_fraction",
+        0.999,
+        "datasets.train_fraction = 0.999 leaves 200 training and 0 test samples",
+        "allowed: a fraction leaving at least 2 training and 1 test sample (0.01 … 0.995)",
+    ),
+    (
+        "train_fraction_leaves_one_training_sample",
+        "datasets.train_fraction",
+        0.005,
+        "datasets.train_fraction = 0.005 leaves 1 training and 199 test samples",
+        "at least 2 training and 1 test sample",
+    ),
+    (
+        "validation_images_leave_nothing_to_train_on",
+        "datasets.images.n_val",
+        500,
+        "datasets.images.n_val = 500 leaves no training images of datasets.images.n_train = 500",
+        "allowed: 0 … 499",
+    ),
+    (
+        "validation_images_leave_less_than_a_batch",
+        "datasets.images.n_val",
+        450,
+        "families.optimizer.fixed.batch_size = 128 is larger than the training set",
+        "allowed: 1 … 50 (datasets.images.n_train − n_val)",
+    ),
+    (
+        "range_test_ending_below_its_start",
+        "families.lr_range.fixed.range_end",
+        0.00001,
+        "families.lr_range.fixed.range_end = 1e-05 is not above "
+        "families.lr_range.fixed.lr = 0.0001",
+        "allowed: range_end > lr (schedule range_test sweeps from lr up to range_end)",
+    ),
+    (
+        "range_test_in_a_grid_ending_below_its_lr",
+        "families.schedule.grid",
+        {"schedule": ["constant", "range_test"], "range_end": [0.01, 1.0], "bn": ["pre"]},
+        "families.schedule.grid.range_end[0] = 0.01 is not above families.schedule.fixed.lr = 0.03",
+        "allowed: range_end > lr",
     ),
     (
         "more_images_than_fashion_mnist_has",
@@ -241,7 +286,7 @@ def _edited(path: str, value) -> dict:
     *parents, key = path.split(".")
     node = cfg
     for part in parents:
-        node = node[part]
+        node = node[int(part)] if isinstance(node, list) else node[part]
     if value is DELETE:
         del node[key]
     else:
@@ -270,6 +315,8 @@ def test_a_bad_family_name_is_refused():
 KEEP = {
     "results/runs/depth/act~relu/bn~none/depth~1/metrics.csv": "seed,epoch,metric,value\n",
     "results/claims/claims.csv": "claim,verdict\nD1,supported\n",
+    "results/data/images.pt": "the previous images dataset",
+    "results/data/poly2.pt": "the previous poly2 dataset",
 }
 
 
@@ -317,53 +364,3 @@ def test_snakemake_stops_with_one_line(bad_runs, checkout, name, path, value, na
     for rel, text in KEEP.items():
         assert (checkout / rel).read_text() == text
     assert not (checkout / "logs").exists()
-
-
-FASHION = {
-    "seeds": 2,
-    "device": "cpu",
-    "datasets": {
-        "images": {
-            "source": "fashion_mnist",
-            "fashion_mnist_dir": "fashion",
-            "n_train": 100,
-            "n_test": 50,
-        }
-    },
-    "families": {
-        "lenet": {
-            "dataset": "images",
-            "model": "lenet",
-            "grid": {"bn": ["none"]},
-            "fixed": {"batch_size": 50, "epochs": 1},
-        }
-    },
-}
-
-
-@pytest.mark.e2e
-def test_missing_or_corrupt_fashion_mnist_stops_the_dataset_step_naming_the_file(checkout):
-    (checkout / "config" / "fashion.yaml").write_text(yaml.safe_dump(FASHION))
-    (checkout / "fashion").mkdir()
-    images = "fashion/train-images-idx3-ubyte.gz"
-    log = checkout / "logs" / "make_dataset" / "images.log"
-    target = "results/metrics/lenet.csv"
-    try:
-        missing = run_snakemake(checkout, "config/fashion.yaml", target, timeout=300)
-        assert missing.returncode != 0
-        why = f"{images}: file not found (expected the Fashion-MNIST images file)"
-        assert why in missing.output and why in log.read_text()
-        assert jobs_run(missing.output, "make_dataset") == 1
-        assert jobs_run(missing.output, "train_config") == 0
-
-        (checkout / images).write_bytes(gzip.compress(b"\x00\x00\x08\x03 not an IDX file")[:20])
-        corrupt = run_snakemake(checkout, "config/fashion.yaml", target, timeout=300)
-        assert corrupt.returncode != 0
-        why = f"{images}: not a readable gzip file or truncated"
-        assert why in corrupt.output and why in log.read_text()
-        assert jobs_run(corrupt.output, "train_config") == 0
-        assert not (checkout / "results" / "data" / "images.pt").exists()
-        for rel, text in KEEP.items():
-            assert (checkout / rel).read_text() == text
-    finally:
-        shutil.rmtree(checkout / "logs", ignore_errors=True)

@@ -20,7 +20,12 @@ def images():
 
 
 # The BN gaps are small differences of O(1) statistics: compare them absolutely.
-CANCELLING = {"bn_mean_gap": (1e-3, 1e-3), "bn_var_gap": (1e-3, 1e-3)}
+CANCELLING = {
+    "bn_mean_gap": (1e-3, 1e-3),
+    "bn_var_gap": (1e-3, 1e-3),
+    "bn_mean_rel": (1e-3, 1e-3),
+    "bn_var_rel": (1e-3, 1e-3),
+}
 # Adam with BN: the bias of a Linear layer feeding BN has a zero gradient up to
 # rounding noise (BN cancels any shift), and Adam rescales that noise into
 # full-size steps, so those biases — and the running means that follow them —
@@ -29,8 +34,12 @@ CANCELLING = {"bn_mean_gap": (1e-3, 1e-3), "bn_var_gap": (1e-3, 1e-3)}
 NOISE_AMPLIFIED = {
     "bn_mean_gap": (0.5, 1e-2),
     "bn_var_gap": (5e-2, 1e-2),
+    "bn_mean_rel": (0.5, 1e-2),
+    "bn_var_rel": (0.5, 1e-2),
     "test_loss": (2e-2, 1e-6),
     "test_acc": (5e-2, 1e-6),
+    "val_loss": (2e-2, 1e-6),
+    "val_acc": (5e-2, 1e-6),
 }
 
 

@@ -51,14 +51,23 @@ BASE = dict(
 )
 
 
-def make_summary(family, grid, loss, seeds=5, noise=0.05, rng_seed=0, diverged=None, extra=None):
+def make_summary(
+    family, grid, loss, seeds=5, noise=0.05, rng_seed=0, diverged=None, extra=None, baseline=100.0
+):
     """A summarize()-shaped table: one row per (grid point, seed).
 
-    ``final_test = loss(cfg) * exp(noise * N(0, 1))``, the noise drawn per row
-    from a seeded generator; ``diverged(cfg, seed)`` marks rows as diverged
-    (their loss summaries NaN); ``extra`` maps a metric to ``fn(cfg, seed, rng)``.
+    ``final_test = loss(cfg) * exp(noise * N(0, 1))`` and ``final_val`` the same with
+    an independent draw, from a seeded generator; ``diverged(cfg, seed)`` marks rows
+    as diverged (their loss summaries NaN); ``extra`` maps a metric to
+    ``fn(cfg, seed, rng)``. A table with a ``final_acc`` extra is a classifier's: its
+    ``final_val_acc`` is a second draw of that extra (unless given) and chance is 0.1;
+    otherwise ``baseline_loss`` is ``baseline`` (every loss below 0.9 × it learned).
     """
     rng = np.random.default_rng(rng_seed)
+    extra = dict(extra or {})
+    classify = "final_acc" in extra
+    if classify and "final_val_acc" not in extra:
+        extra["final_val_acc"] = extra["final_acc"]
     rows = []
     for i, values in enumerate(itertools.product(*grid.values())):
         cfg = {**BASE, "family": family, **dict(zip(grid, values, strict=True))}
@@ -66,8 +75,10 @@ def make_summary(family, grid, loss, seeds=5, noise=0.05, rng_seed=0, diverged=N
             gone = bool(diverged and diverged(cfg, seed))
             row = {**cfg, "config_id": f"{family}-{i}", "seed": seed, "diverged": float(gone)}
             row["final_test"] = np.nan if gone else loss(cfg) * math.exp(noise * rng.normal())
+            row["final_val"] = np.nan if gone else loss(cfg) * math.exp(noise * rng.normal())
             row["epochs_done"] = 3.0 if gone else float(cfg["epochs"])
-            for name, fn in (extra or {}).items():
+            row["chance_acc" if classify else "baseline_loss"] = 0.1 if classify else baseline
+            for name, fn in extra.items():
                 row[name] = fn(cfg, seed, rng)
             rows.append(row)
     table = pd.DataFrame(rows)
@@ -77,8 +88,9 @@ def make_summary(family, grid, loss, seeds=5, noise=0.05, rng_seed=0, diverged=N
     return table
 
 
-def verdict(summaries, claim_id):
-    return judge_all(summaries).set_index("claim").loc[claim_id]
+def verdict(summaries, claim_id, **kwargs):
+    """A claim's row of the claims table (without the leave-one-seed-out reruns)."""
+    return judge_all(summaries, stable=False, **kwargs).set_index("claim").loc[claim_id]
 
 
 def bn_gain(per_depth):
@@ -100,7 +112,7 @@ def test_every_claim_listed_in_study_order_with_exact_columns():
 def test_missing_family_is_not_run_and_every_claim_has_a_judge():
     depth = make_summary("depth", DEPTH_GRID, bn_gain(lambda d: 0.2 * d))
     simple = make_summary("simple", {"depth": [1, 4], "bn": ["none", "pre"]}, lambda c: 1.0)
-    out = judge_all({"depth": depth, "simple": simple}).set_index("claim")
+    out = judge_all({"depth": depth, "simple": simple}, stable=False).set_index("claim")
     assert out.loc["L4", "verdict"] == "not run"
     assert out.loc["L4", "detail"] == "family lr did not run"
     assert out.loc["D1", "verdict"] != "not run"
@@ -222,13 +234,13 @@ def test_d6_fewer_dead_relus_with_bn_and_all_zero_is_inconclusive():
     assert row["effect"] == 0.0
 
 
-def _grads(ratio_none):
-    """grad_first/grad_last = ratio_none without BN and ≈ 1 with BN."""
+def _grads(ratio_none, first="grad_first_rms", last="grad_last_rms"):
+    """First/last-layer gradient (per weight by default) = ratio_none without BN, ≈ 1 with."""
     return {
-        "grad_first": lambda c, s, rng: (
+        first: lambda c, s, rng: (
             (ratio_none if c["bn"] == "none" else 1.0) * math.exp(0.1 * rng.normal())
         ),
-        "grad_last": lambda c, s, rng: 1.0,
+        last: lambda c, s, rng: 1.0,
     }
 
 
@@ -236,15 +248,27 @@ def test_g1_vanishing_gradients_evened_out_by_bn():
     summary = make_summary("depth", DEPTH_GRID, lambda c: 1.0, extra=_grads(0.01))
     row = verdict({"depth": summary}, "G1")
     assert row["verdict"] == "supported"
-    assert "depth 4" in row["detail"] and "none 0.01" in row["detail"]
+    assert "depth 4" in row["detail"] and "none 0.0095" in row["detail"]
+    assert "vanishing without BN" in row["detail"] and "→ supported" in row["detail"]
 
 
-def test_g1_exploding_rather_than_vanishing_is_not_supported():
+def test_g1_exploding_rather_than_vanishing_is_contradicted():
     summary = make_summary("depth", DEPTH_GRID, lambda c: 1.0, extra=_grads(100.0))
     row = verdict({"depth": summary}, "G1")
     assert row["ci_low"] > 0  # BN does even the profile out …
-    assert row["verdict"] == "inconclusive"  # … but nothing vanished without it
-    assert "do not vanish" in row["detail"]
+    assert row["verdict"] == "contradicted"  # … but nothing vanished without it
+    assert "contradicted by vanishing without BN" in row["detail"]
+
+
+def test_g1_reads_gradients_per_weight_not_whole_matrix_norms():
+    # Counter-example: even gradients per weight (RMS ratio 1), but the first layer's
+    # whole-matrix norm is smaller (a 4×5 against a 1×4 matrix: ratio 0.8 with or without
+    # BN). G1 must not call that vanishing.
+    extra = _grads(1.0) | _grads(0.8, "grad_first", "grad_last")
+    summary = make_summary("depth", DEPTH_GRID, lambda c: 1.0, extra=extra)
+    row = verdict({"depth": summary}, "G1")
+    assert row["verdict"] in ("inconclusive", "contradicted")
+    assert "mean grad_first_rms/grad_last_rms none 1" in row["detail"]
 
 
 # ---- lr family ------------------------------------------------------------------------
@@ -266,7 +290,7 @@ def diverges_without_bn_above(limit):
 
 def test_l1_l3_flatter_bn_curve_contradicts_more_sensitivity_with_bn():
     summary = make_summary("lr", LR_GRID, u_curve(0.01), diverged=diverges_without_bn_above(0.1))
-    out = judge_all({"lr": summary}).set_index("claim")
+    out = judge_all({"lr": summary}, stable=False).set_index("claim")
     for claim_id in ("L1", "L3"):
         assert out.loc[claim_id, "verdict"] == "contradicted"
         assert out.loc[claim_id, "effect"] < 0
@@ -288,21 +312,61 @@ def test_l2_u_shape_supported_and_edge_minimum_contradicted():
     assert "best lr 0.3" in row["detail"]
 
 
-def test_l4_divergence_at_high_lr_only_without_bn_is_supported():
-    def gone(c, seed):  # seed-dependent edge: without BN, 0.1 diverges for some seeds
-        return c["bn"] == "none" and (c["lr"] >= 0.3 or (c["lr"] >= 0.1 and seed % 2 == 0))
+def lr_runs(best, top, noise=0.01):
+    """An lr family whose best lr is best(cfg, seed) and whose runs learn up to top(cfg, seed).
 
-    row = verdict({"lr": make_summary("lr", LR_GRID, u_curve(0.01), diverged=gone)}, "L4")
-    assert row["verdict"] == "supported"
-    assert row["ci_low"] > 0
-    assert row["effect"] == pytest.approx(np.mean([np.log2(3), np.log2(10)] * 2 + [np.log2(10)]))
+    Above top a run does not learn (its loss sits at 2 × the baseline) without diverging.
+    """
+
+    def loss(c, seed, rng):
+        if c["lr"] > top(c, seed):
+            return 200.0
+        return math.exp(0.6 * math.log10(c["lr"] / best(c, seed)) ** 2 + noise * rng.normal())
+
+    extra = {"final_test": loss, "final_val": loss}
+    return make_summary("lr", LR_GRID, lambda c: 1.0, extra=extra)
 
 
-def test_l4_without_any_divergence_is_inconclusive():
+def by_arm(none, pre):
+    """(cfg, seed) → none(seed) without BN, pre(seed) with BN."""
+    return lambda c, seed: none(seed) if c["bn"] == "none" else pre(seed)
+
+
+def test_l4_higher_largest_learning_lr_and_higher_best_lr_with_bn_is_supported():
+    best = by_arm(lambda s: 0.01, lambda s: 0.03 if s % 2 else 0.1)
+    top = by_arm(lambda s: 0.03 if s % 2 else 0.1, lambda s: 1.0)
+    row = verdict({"lr": lr_runs(best, top)}, "L4")
+    assert row["verdict"] == "supported", row["detail"]
+    # seeds 0, 2, 4: log2(0.3 / 0.1); seeds 1, 3: log2(0.3 / 0.03)
+    assert row["effect"] == pytest.approx(np.mean([np.log2(3), np.log2(10)] * 2 + [np.log2(3)]))
+    assert "largest lr that still learned (geometric mean)" in row["detail"]
+    assert row["learned"] == "not required"
+
+
+def test_l4_largest_lr_up_but_best_lr_down_with_bn_is_inconclusive():
+    # The issue's counter-example: BN learns at higher lrs, but its best lr is lower.
+    best = by_arm(lambda s: 0.03, lambda s: 0.003 if s % 2 else 0.005)
+    top = by_arm(lambda s: 0.03 if s % 2 else 0.1, lambda s: 1.0)
+    row = verdict({"lr": lr_runs(best, top)}, "L4")
+    assert row["ci_low"] > 0  # the largest learning lr is higher with BN …
+    assert row["verdict"] == "inconclusive"  # … but the best lr is lower
+    assert "→ contradicted" in row["detail"] and "point opposite ways" in row["detail"]
+
+
+def test_l4_an_lr_that_does_not_learn_is_a_limit_even_without_divergence():
+    best = by_arm(lambda s: 0.01, lambda s: 0.03 if s % 2 else 0.1)
+    top = by_arm(lambda s: 0.03 if s % 2 else 0.1, lambda s: 1.0)
+    summary = lr_runs(best, top)
+    assert (summary["diverged"] == 0).all()
+    assert verdict({"lr": summary}, "L4")["ci_low"] > 0
+
+
+def test_l4_when_every_run_learns_is_inconclusive():
     row = verdict({"lr": make_summary("lr", LR_GRID, u_curve(0.01))}, "L4")
     assert row["verdict"] == "inconclusive"
     assert row["effect"] == 0.0
-    assert "no arm diverged within the grid" in row["detail"]
+    assert "every run learned: no arm reached its limit within the grid" in row["detail"]
+    assert "all 5 paired effects equal: exact sign-flip test" in row["detail"]
 
 
 # ---- reduced (smoke) grids ------------------------------------------------------------
@@ -315,7 +379,7 @@ def test_reduced_grid_gives_inconclusive_with_reason_not_a_crash():
         "depth": make_summary("depth", grid, bn_gain(lambda d: 0.3 * d), seeds=2),
         "lr": make_summary("lr", lr_grid, u_curve(0.03), seeds=2),
     }
-    out = judge_all(summaries).set_index("claim")
+    out = judge_all(summaries, stable=False).set_index("claim")
     assert set(out["verdict"]) <= {"supported", "contradicted", "inconclusive", "not run"}
     assert out.loc["D3", "verdict"] == "inconclusive"
     assert "needs at least 3 depth levels" in out.loc["D3", "detail"]
@@ -354,7 +418,7 @@ def test_partial_tables_never_crash():
         frac = rng.uniform(0.01, 1.0)
         part = {"depth": depth.sample(frac=frac, random_state=trial),
                 "lr": lr.sample(frac=frac, random_state=trial)}  # fmt: skip
-        out = judge_all(part)
+        out = judge_all(part, stable=False)
         assert list(out["claim"]) == CLAIM_IDS
         assert set(out["verdict"]) <= set(VERDICTS)
         assert len(conclusions(out)) == (out["verdict"] != "not run").sum()

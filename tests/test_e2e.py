@@ -11,6 +11,7 @@ import yaml
 
 from bnstudy.checkout import copy_run
 from bnstudy.claims.catalogue import CLAIM_IDS
+from bnstudy.claims.verdict import COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.e2e
@@ -59,16 +60,7 @@ def test_report_and_pdf_exist(smoke):
 def test_every_claim_has_a_verdict(smoke):
     repo, _ = smoke
     claims = pd.read_csv(repo / "results/claims/claims.csv", keep_default_na=False)
-    assert list(claims.columns) == [
-        "claim",
-        "family",
-        "verdict",
-        "effect",
-        "ci_low",
-        "ci_high",
-        "n_seeds",
-        "detail",
-    ]
+    assert list(claims.columns) == COLUMNS
     assert list(claims["claim"]) == CLAIM_IDS
     assert set(claims["verdict"]) <= VERDICTS
     # The smoke config runs every family of the study, so no claim may be "not run".

@@ -11,6 +11,8 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -80,6 +82,45 @@ def test_an_interrupted_job_writes_nothing(tmp_path, data_path, monkeypatch):
     assert not (tmp_path / "runs").exists()
 
 
+#: A job script's start: its log, then a failure (bnstudy.io.log_to's excepthook).
+FAILING_JOB = """import sys
+from bnstudy.io import log_to
+log_to(sys.argv[1])
+raise {error}
+"""
+
+
+@pytest.mark.parametrize(
+    "error, line",
+    [
+        (
+            "ValueError('x.csv: cut short\\n  (2 of 4 rows)')",
+            "ValueError: x.csv: cut short (2 of 4 rows)",
+        ),
+        (
+            "FileNotFoundError(2, 'No such file', 'x.pt')",
+            "FileNotFoundError: [Errno 2] No such file: 'x.pt'",
+        ),
+        ("TypeError('a bug')", None),
+    ],
+    ids=["bad_value", "file_missing", "a_bug"],
+)
+def test_a_job_failing_for_a_known_reason_says_so_in_one_line(tmp_path, error, line):
+    log = tmp_path / "logs" / "job.log"
+    proc = subprocess.run(
+        [sys.executable, "-c", FAILING_JOB.format(error=error), str(log)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" in log.read_text()  # the log keeps the whole story
+    if line is None:  # not a known reason: a bug shows its traceback
+        assert "Traceback" in proc.stderr and "TypeError: a bug" in proc.stderr
+    else:
+        assert proc.stderr == f"{line} (traceback: {log})\n"
+
+
 def _collect(tmp_path, jobs: list[dict]) -> dict[str, pd.DataFrame]:
     out = {name: str(tmp_path / f"fam{suffix}.csv") for name, suffix in
            [("table_out", ""), ("summary_out", "_summary"), ("runs_out", "_runs")]}  # fmt: skip
@@ -124,7 +165,7 @@ def test_tables_leave_a_failed_configuration_out_and_mark_it(tmp_path, data_path
     assert report[0].startswith("1 configuration(s) failed")
     assert "fam/bn~pre/lr~0.03: RuntimeError: failure injected" in report[1]
     assert "(log: logs/bn~pre/lr~0.03.log)" in report[1]
-    assert report[2].endswith("--forcerun results/runs/fam/bn~pre/lr~0.03/metrics.csv")
+    assert report[2].endswith("--forcerun 'results/runs/fam/bn~pre/lr~0.03/metrics.csv'")
 
 
 def test_a_family_whose_every_configuration_failed_gives_empty_tables(

@@ -42,7 +42,9 @@ CONFIG_DEFAULTS = {
     "batch_size": 50,
     "epochs": EPOCHS,
     "diverge_factor": 1e6,
+    "validation": True,
 }
+STEP_SECONDS = 0.2  # seconds of optimizer steps per epoch of every run
 
 
 def _config(family: str, **params) -> dict:
@@ -77,6 +79,7 @@ def _runs(cfg: dict, diverged_seeds: set[int], extra=None) -> list[dict]:
                 "test_loss": test,
                 "lr": cfg["lr"],
                 "wall_time": 0.25,
+                "step_seconds": STEP_SECONDS,
             }
             if cfg["dataset"] == "images":
                 metrics["test_acc"] = BAD_ACC if diverged else 1 - 0.1 * test

@@ -149,6 +149,32 @@ def lenet_family():
     return _family("lenet", grid, fixed, diverged, _bn1_params)
 
 
+#: d2l's setting: (BN, lr) -> the final test accuracy of seeds 0, 1, 2 (None: diverged).
+D2L_ACCURACY = {
+    ("none", 0.9): (0.75, 0.76, 0.77),
+    ("library", 1.0): (0.80, 0.85, 0.88),
+    ("scratch", 1.0): (0.79, 0.81, None),
+}
+
+
+def lenet_d2l_family():
+    """d2l's LeNet setting with known final accuracies; seed 2 of the hand-written BN
+    diverges. Trained on the validation images too, as d2l did."""
+    fixed = {"dataset": "images", "model": "lenet", "batch_size": 256, "validation": False}
+    rows = []
+    for (bn, lr), accs in D2L_ACCURACY.items():
+        cfg = _config("lenet_d2l", **fixed, bn=bn, lr=lr)
+        rows += _runs(cfg, {s for s, a in zip(SEEDS, accs, strict=True) if a is None})
+    tidy = pd.DataFrame(rows)
+    summary = summarize(tidy)
+    for (bn, lr), accs in D2L_ACCURACY.items():
+        for seed, acc in zip(SEEDS, accs, strict=True):
+            if acc is not None:
+                at = (summary["bn"] == bn) & (summary["lr"] == lr) & (summary["seed"] == seed)
+                summary.loc[at, "final_acc"] = acc
+    return tidy, summary
+
+
 def lr_range_family():
     fixed = {"schedule": "range_test", "lr": 1e-4}
     return _family("lr_range", {"bn": ["none", "pre"], "depth": [3, 4]}, fixed, extra=_sweep)
@@ -172,6 +198,7 @@ FAMILIES = {
     "bn_layers": bn_layers_family,
     "image_batch": image_batch_family,
     "lenet": lenet_family,
+    "lenet_d2l": lenet_d2l_family,
     "lr_range": lr_range_family,
     "my_widths": my_widths_family,
 }
@@ -336,6 +363,37 @@ def test_lenet_accuracy_curves_per_lr_and_accuracy_vs_lr():
     (ax,) = _data_axes(fig)
     assert ax.get_xscale() == "log" and _labels(ax) == ["none", "library", "scratch"]
     assert sorted(t.get_text() for t in ax.texts) == ["1/3", "3/3"]
+
+
+def test_d2l_accuracy_places_the_published_runs_beside_the_seeds():
+    from bnstudy.report.published import d2l_runs
+
+    fig, summary = _draw("lenet_d2l", "d2l_accuracy")
+    (ax,) = _data_axes(fig)
+    assert _ticklabels(ax) == ["BN none\nlr 0.9", "BN library\nlr 1", "BN scratch\nlr 1"]
+    bns = [lab for lab in _labels(ax) if not lab.startswith("d2l")]
+    assert bns == ["none", "library", "scratch"]
+    # Each setting's mean over its non-diverged seeds, at its own position.
+    means = {
+        round(float(c.lines[0].get_xdata()[0])): float(c.lines[0].get_ydata()[0])
+        for c in ax.containers
+    }
+    assert means == pytest.approx({0: 0.76, 1: np.mean([0.80, 0.85, 0.88]), 2: 0.80})
+    seeds = [line for line in ax.get_lines() if line.get_label() == "_seeds"]
+    assert sorted(len(line.get_xdata()) for line in seeds) == [2, 3, 3]  # diverged: not drawn
+    assert [t.get_text() for t in ax.texts] == ["1/3"]
+    # The five published runs as diamonds beside their settings, by execution.
+    published = [line for line in ax.get_lines() if line.get_label().startswith("d2l")]
+    drawn = sorted(
+        (round(float(line.get_xdata()[0])), float(line.get_ydata()[0])) for line in published
+    )
+    expected = {("none", 0.9): 0, ("library", 1.0): 1, ("scratch", 1.0): 2}
+    want = sorted((expected[(r["bn"], r["lr"])], r["value"]) for r in d2l_runs())
+    assert drawn == want
+    assert {line.get_label() for line in published} == {
+        "d2l, the book's run",
+        "d2l, second execution",
+    }
 
 
 def test_lenet_learned_gamma_beta_per_channel_for_bn_variants():

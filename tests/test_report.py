@@ -4,13 +4,14 @@ No training: the families are small synthetic grids (the helpers of ``test_figur
 the claims a fixed table, Snakemake's benchmark files and rule graph written by hand.
 The tests assert the paper's structure (sections, contents, numbered figures, anchors),
 that every number shown is the one computed from the inputs, and that the words that
-state a result are the ones its verdict chooses.
+state a result are the ones its verdict chooses. This module holds the fixture study the
+other report tests share; ``test_report_sections`` checks the claims, methods and budget
+sections on it, ``test_report_families`` every family of the study.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import zlib
 from pathlib import Path
@@ -23,12 +24,10 @@ from test_figures import CONFIG_DEFAULTS
 from workflow_helpers import RULEGRAPH_DOT
 
 from bnstudy.claims.catalogue import CLAIMS, claim_statement
-from bnstudy.claims.verdict import COLUMNS, VERDICTS
-from bnstudy.families import FAMILIES, KNOWN_FAMILIES, figure_names
-from bnstudy.figures.captions import figure_caption
+from bnstudy.claims.verdict import VERDICTS
+from bnstudy.families import FAMILIES, figure_names
 from bnstudy.figures.make import plot_family
 from bnstudy.figures.rulegraph import draw_rulegraph
-from bnstudy.report.context import build_context
 from bnstudy.report.fmt import display_path, fmt, fmt_duration, fmt_interval
 from bnstudy.report.inputs import ReportInputs, advice_texts
 from bnstudy.report.jobs import read_benchmarks
@@ -43,7 +42,14 @@ REPO = Path(__file__).resolve().parent.parent
 EPOCHS = 5
 SEEDS = [0, 1, 2]
 WALL = 0.125  # seconds per epoch, so the fixture's total compute time is known exactly
-CLAIM_COLUMNS = ["claim", "family", "verdict", "effect", "ci_low", "ci_high", "n_seeds", "detail"]
+BASELINE = 1.5  # test MSE of predicting the training mean: a run learned below 0.9 × this
+#: The claims table before it had tuned readings and checks: the report must still read it.
+OLD_CLAIM_COLUMNS = ["claim", "family", "verdict", "effect", "ci_low", "ci_high", "n_seeds"]
+OLD_CLAIM_COLUMNS += ["detail"]
+CLAIM_COLUMNS = [*OLD_CLAIM_COLUMNS, "p_value", "holm", "mde", "stable", "learned", "seeds"]
+CLAIM_COLUMNS += ["tuned_verdict", "tuned_effect", "tuned_ci_low", "tuned_ci_high"]
+CLAIM_COLUMNS += ["tuned_n_seeds", "tuned_lrs", "tuned_detail", "readings_agree"]
+CLAIM_COLUMNS += ["tuned_p_value", "tuned_holm", "tuned_mde", "tuned_stable", "tuned_learned"]
 
 #: Benchmark files: path under results/benchmarks → (s, max_rss); "-" is Snakemake's
 #: "not measured" (a job too short to be sampled).
@@ -55,6 +61,14 @@ BENCHMARKS = {
     "plot_figure/depth/curves.tsv": (4.0, "160"),
     "judge_claims.tsv": (3.0, "140"),
 }
+#: CPU seconds of some jobs' benchmark files ("NA": not sampled; the others lack the column).
+CPU_TIMES = {
+    "train_config/depth/act~relu/bn~none.tsv": "11.5",
+    "train_config/depth/act~relu/bn~pre.tsv": "13.0",
+    "train_config/lr/bn~pre/lr~0.3.tsv": "NA",
+}
+#: The depth family's learning-rate sweep: each configuration also trains at this lr.
+SWEEP_LR = 0.1
 
 
 def _family(family: str, grid: dict, diverged: dict, shift: float = 0.0) -> pd.DataFrame:
@@ -88,6 +102,7 @@ def _family(family: str, grid: dict, diverged: dict, shift: float = 0.0) -> pd.D
                 }
                 if epoch == EPOCHS:
                     metrics["diverged"] = float(bad)
+                    metrics["baseline_loss"] = BASELINE
                 rows += [
                     {**cfg, "seed": seed, "epoch": epoch, "metric": m, "value": v}
                     for m, v in metrics.items()
@@ -113,17 +128,46 @@ def depth_lr_tidies(shift: float = 0.0, depths=(1, 3)) -> dict[str, pd.DataFrame
     }
 
 
+NO_TUNED = ["", np.nan, np.nan, np.nan, np.nan, "", "", ""] + ["", np.nan, "", np.nan, ""]
+
+
 def fixture_claims(d2=("supported", 0.52, 0.21, 0.83)) -> pd.DataFrame:
+    """Four judged claims and one not run, with the columns of today's claims table.
+
+    D2 is supported as run but not after Holm; D3 contradicted in both readings; D4
+    supported as run and contradicted tuned (the readings disagree: the strategy follows
+    the tuned one); L2 inconclusive, with an arm that did not learn and its MDE.
+    """
     verdict, effect, low, high = d2
+    checks = {
+        "D2": [0.03, "no", 0.3, "yes", "yes", "0 1 2"],
+        "D3": [0.004, "yes", 0.25, "no", "yes", "0 1 2"],
+        "D4": [0.01, "yes", 0.2, "yes", "yes", "0 1 2"],
+        "L2": [0.6, "no", 0.4, "", "BN none at lr 0.3 did not learn", "0 1"],
+        "B1": [np.nan, "", np.nan, "", "", ""],
+    }
+    tuned = {
+        "D3": ["contradicted", -0.5, -0.8, -0.2, 3, "none 0.01, pre 0.1", "", "yes"]
+        + [0.002, "yes", 0.25, "no", "yes"],
+        "D4": ["contradicted", -0.3, -0.5, -0.1, 3, "none 0.1, pre 0.01", "tuned detail", "no"]
+        + [0.005, "yes", 0.2, "yes", "yes"],
+    }
+    rows = [
+        ["D2", "depth", verdict, effect, low, high, 3, "effect(depth 3) > effect(depth 1)"],
+        ["D3", "depth", "contradicted", -0.4, -0.7, -0.1, 3, "best depth is 1"],
+        ["D4", "depth", "supported", 0.2, 0.05, 0.35, 3, "tanh gains more"],
+        ["L2", "lr", "inconclusive", 0.05, -0.2, 0.3, 2, "minimum at an edge of the grid"],
+        ["B1", "batch", "not run", np.nan, np.nan, np.nan, np.nan, "family not in config"],
+    ]
     return pd.DataFrame(
-        [
-            ["D2", "depth", verdict, effect, low, high, 3, "effect(depth 3) > effect(depth 1)"],
-            ["D3", "depth", "contradicted", -0.4, -0.7, -0.1, 3, "best depth is 1"],
-            ["L2", "lr", "inconclusive", 0.05, -0.2, 0.3, 2, "minimum at an edge of the grid"],
-            ["B1", "batch", "not run", np.nan, np.nan, np.nan, np.nan, "family not in config"],
-        ],
+        [row + checks[row[0]] + tuned.get(row[0], NO_TUNED) for row in rows],
         columns=CLAIM_COLUMNS,
     )
+
+
+def old_claims(claims: pd.DataFrame) -> pd.DataFrame:
+    """A claims table as written before the tuned readings and checks existed."""
+    return claims[OLD_CLAIM_COLUMNS]
 
 
 def write_study(tmp: Path, tidies: dict[str, pd.DataFrame], placeholder_figures=False) -> dict:
@@ -151,15 +195,23 @@ def write_study(tmp: Path, tidies: dict[str, pd.DataFrame], placeholder_figures=
     for rel, (s, rss) in BENCHMARKS.items():
         path = bench / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"s\th:m:s\tmax_rss\tmax_vms\n{s}\t0:00:0{int(s) % 10}\t{rss}\t900\n")
+        head, row = "s\th:m:s\tmax_rss\tmax_vms", f"{s}\t0:00:0{int(s) % 10}\t{rss}\t900"
+        if rel in CPU_TIMES:
+            head, row = f"{head}\tcpu_time", f"{row}\t{CPU_TIMES[rel]}"
+        path.write_text(f"{head}\n{row}\n")
     (bench / "being_written.tsv").write_text("")  # Snakemake may be writing one: skipped
     dot = tmp / "rulegraph.dot"
     dot.write_text(RULEGRAPH_DOT)
     draw_rulegraph(dot, tmp / "rulegraph.svg")
     jobs_files = (str(tmp / "jobs.csv"), str(tmp / "job_resources.svg"))
     jobs = plot_job_resources(bench, dot, jobs_files[1], jobs_files[0])
+    depth = summaries["depth"]
+    sweeps = {
+        "depth": pd.concat([depth.assign(slot_lr=depth["lr"]), depth.assign(slot_lr=SWEEP_LR)])
+    }
     return {
         "summaries": summaries,
+        "sweeps": sweeps,
         "figures": figs,
         "tables": tables,
         "benchmarks": bench,
@@ -179,6 +231,7 @@ def study_inputs(study: dict, claims: pd.DataFrame, provenance: dict, **more) ->
         figures=study["figures"],
         provenance=provenance,
         tables=study["tables"],
+        sweeps=study["sweeps"],
         jobs=study["jobs"],
         jobs_figure=study["jobs_files"][1],
         rulegraph=study["rulegraph"],
@@ -190,8 +243,17 @@ CONCLUSIONS = [
     {"claim": "L2", "verdict": "inconclusive", "text": "The lr curve's shape is unclear."},
     {"claim": "D2", "verdict": "supported", "text": "Use BN in deep sigmoid nets & tanh."},
     {"claim": "D3", "verdict": "contradicted", "text": "Shallow nets did best <here>."},
+    {"claim": "D4", "verdict": "contradicted", "text": "Tuned, tanh gains no more than sigmoid."},
 ]
-CONFIG = {"families": {"depth": {"dataset": "poly2"}, "lr": {"dataset": "poly2"}}, "seeds": 3}
+BUDGET_NOTE = "two of the eight learning rates, to fit 45 minutes"
+CONFIG = {
+    "families": {
+        "depth": {"dataset": "poly2", "fixed": {"lr": 0.03, "lr_sweep": [SWEEP_LR]}},
+        "lr": {"dataset": "poly2", "budget_note": BUDGET_NOTE},
+    },
+    "seeds": 3,
+}
+POLY2 = {"name": "poly2", "n_train": 700, "n_val": 300, "n_test": 300}
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +263,7 @@ def inputs(tmp_path_factory):
     claims = fixture_claims()
     provenance = collect_provenance(CONFIG, REPO)
     html_out, pdf_out = tmp / "out" / "report.html", tmp / "out" / "report.pdf"
-    datasets = {"poly2": {"name": "poly2", "n_train": 700, "n_test": 300}}
+    datasets = {"poly2": POLY2}
     context = render_report(
         study_inputs(study, claims, provenance, datasets=datasets), html_out, pdf_out
     )
@@ -228,11 +290,39 @@ def section(html: str, sid: str) -> str:
     return html[start : min(ends)]
 
 
+def prose(fragment: str) -> str:
+    """Visible text of running prose: inline tags dropped without a space, so that
+    "(<a>D3</a>, <a>D4</a>)" reads "(D3, D4)"."""
+    import html as html_lib
+
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", fragment)).split())
+
+
 def text(fragment: str) -> str:
     """Visible text: tags dropped, entities decoded, whitespace collapsed."""
     import html as html_lib
 
     return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def _tbody(html: str, claim: str) -> str:
+    """A claim's entry of the claims table: its as-run row and its tuned row, if any."""
+    start = html.index(f'<tr id="claim-{claim}"')
+    return html[start : html.index("</tbody>", start)]
+
+
+def _placeholder_svg(path: Path, label: str) -> str:
+    """A small valid SVG: the report embeds figures, it does not look inside them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="504" height="200" viewBox="0 0 504 200">'
+        f'<rect width="504" height="200" fill="#eee"/><text x="10" y="30">{label}</text></svg>'
+    )
+    return str(path)
+
+
+def _section(html: str, family: str) -> str:
+    return re.search(rf'<section class="family" id="family-{family}">.*?</section>', html, re.S)[0]
 
 
 def test_writes_html_and_pdf_atomically(inputs):
@@ -246,19 +336,21 @@ def test_writes_html_and_pdf_atomically(inputs):
 
 def test_sections_in_paper_order_with_contents(inputs):
     html = inputs["html"]
-    order = ["abstract", "contents", "introduction", "setup", "results", "claims"]
-    order += ["strategy", "limitations", "changes", "references", "appendix"]
+    order = ["abstract", "contents", "introduction", "setup", "methods", "budget", "results"]
+    order += ["reproduction", "claims", "strategy", "limitations", "changes", "references"]
+    order += ["appendix"]
     positions = [html.index(f'id="{sid}"') for sid in order]
     assert positions == sorted(positions)
     toc = re.search(r'<nav class="toc".*?</nav>', html, re.S)[0]
     targets = re.findall(r'href="#([^"]+)"', toc)
-    assert targets[:3] == ["introduction", "setup", "results"]
-    assert targets[3:5] == ["family-depth", "family-lr"]  # the results' subsections
+    assert targets[:5] == ["introduction", "setup", "methods", "budget", "results"]
+    assert targets[5:7] == ["family-depth", "family-lr"]  # the results' subsections
+    assert targets[7:9] == ["reproduction", "claims"]
     for target in targets:
         assert f'id="{target}"' in html, target
     # Numbered as the contents say.
-    assert re.search(r'<h3><span class="secno">3\.1</span> ' + FAMILIES["depth"].title, html)
-    assert re.search(r'<h2 data-number="4"><span class="secno">4</span> Claims', html)
+    assert re.search(r'<h3><span class="secno">5\.1</span> ' + FAMILIES["depth"].title, html)
+    assert re.search(r'<h2 data-number="7"><span class="secno">7</span> Claims', html)
 
 
 def test_every_claim_is_listed_with_its_verdict(inputs):
@@ -284,6 +376,9 @@ def test_claims_table_sorts_in_the_page_with_inline_code(inputs):
     assert sorts == ["0", "depth", "0", repr(0.52), "3"]  # study order, verdict order, raw
     b1 = re.search(r'<tr id="claim-B1"[^>]*>(.*?)</tr>', claims, re.S)[1]
     assert re.findall(r'data-sort="([^"]*)"', b1)[3:] == ["", ""]  # blanks sort last
+    # One <tbody> per claim, so that a claim and its tuned reading sort together.
+    assert claims.count('<tbody class="claim">') == len(inputs["claims"])
+    assert "table.tBodies" in inputs["html"]
     html = inputs["html"]
     assert html.count("<script>") == 1 and "<script src" not in html
     assert 'querySelectorAll("table.sortable")' in html
@@ -293,15 +388,23 @@ def test_abstract_counts_and_strongest_effects(inputs):
     abstract = section(inputs["html"], "abstract") if False else ""
     abstract = re.search(r'<section class="abstract".*?</section>', inputs["html"], re.S)[0]
     counts = dict(re.findall(r'data-verdict="([^"]+)">(\d+)<', abstract))
-    expected = inputs["claims"]["verdict"].value_counts().to_dict()
+    claims = inputs["claims"]
+    # Counted by the reading the report acts on: the tuned one where there is one (D4).
+    final = claims["tuned_verdict"].where(claims["tuned_verdict"] != "", claims["verdict"])
+    expected = final.value_counts().to_dict()
     assert {k: int(v) for k, v in counts.items()} == {v: expected.get(v, 0) for v in VERDICTS}
+    assert expected["contradicted"] == 2
     words = text(abstract)
-    assert "re-test 4 such rules" in words
+    assert "re-test 5 such rules" in words
+    assert "2 claims counted by their tuned reading" in words
+    assert "for 1 of them it differs from the reading as run" in words
+    assert 'on <span class="data-used">poly2</span>.' in abstract  # which data
     # The decided claims, largest |effect| first: D2 (0.52) then D3 (−0.4); L2 is open.
     strongest = words[words.index("The largest effects") :]
     assert strongest.index("D2") < strongest.index("D3") and "L2" not in strongest
     assert "effect 0.52, 95 % interval [0.21, 0.83], 3 seeds" in strongest
-    assert "effect −0.4, 95 % interval [−0.7, −0.1]" in strongest
+    assert "D3 (“" not in strongest  # no statement: not a catalogue claim in the fixture
+    assert "is contradicted (tuned), effect −0.5, 95 % interval [−0.8, −0.2]" in strongest
 
 
 def test_introduction_quotes_the_literature_with_references(inputs):
@@ -359,9 +462,18 @@ def test_figures_numbered_in_order_with_key_numbers_and_provenance(inputs):
 
 def test_family_text_is_chosen_by_the_verdicts(inputs):
     depth = text(_section(inputs["html"], "depth"))
-    assert "Of the 2 claims judged on this family, 1 is supported, 1 contradicted" in depth
+    assert "Of the 3 claims judged on this family, 1 is supported, 2 contradicted" in depth
+    assert "(counting the tuned reading of the 2 judged also with each arm" in depth
     assert "D2 supported" in depth and "Use BN in deep sigmoid nets & tanh." in depth
-    assert "D3 contradicted" in depth and "Shallow nets did best <here>." in depth
+    assert "D3 contradicted tuned" in depth and "Shallow nets did best <here>." in depth
+    assert "D4 contradicted tuned" in depth  # the tuned reading, not the as-run one
+    assert "seeds 0–2)" in depth
+    # How many runs learned: not diverged, final test MSE at most 0.9 × the baseline.
+    for fam in ("depth", "lr"):
+        summary = inputs["summaries"][fam]
+        ok = (summary["diverged"] == 0) & (summary["final_test"] <= 0.9 * BASELINE)
+        assert fam == "lr" or 0 < ok.sum() < len(summary)  # depth 1 learned, depth 3 not
+        assert f"{ok.sum()} of {len(summary)} runs learned" in text(_section(inputs["html"], fam))
     lr = text(_section(inputs["html"], "lr"))
     assert "L2 inconclusive" in lr and "The lr curve's shape is unclear." in lr
     # The literature next to this family's numbers: BN and the largest stable lr.
@@ -377,11 +489,18 @@ def test_strategy_is_a_numbered_list_from_the_verdicts(inputs):
     assert items == [
         ("supported", "recommended"),
         ("contradicted", "rule refuted"),
+        ("contradicted", "rule refuted"),
         ("inconclusive", "unproven"),
     ]
     words = text(strategy)
     assert words.index("Use BN in deep sigmoid nets") < words.index("Shallow nets did best")
-    assert "How sure: supported: the 95 % interval lies on the claimed side (3 seeds)" in words
+    # D3 (|−0.5|) before D4 (|−0.3|): the tuned effects.
+    assert words.index("Shallow nets did best") < words.index("Tuned, tanh gains no more")
+    assert (
+        "How sure: supported: the 95 % interval lies on the claimed side (as run, 3 seeds;" in words
+    )
+    assert "(tuned reading, 3 seeds; it survives leaving out any one seed)" in words  # D4
+    assert "(tuned reading, 3 seeds; leaving out one seed changes it)" in words  # D3
     assert "1 rule of thumb is neither confirmed nor refuted" in words
     assert "B1" not in words  # not run: nothing to recommend
 
@@ -401,9 +520,9 @@ def test_limitations_follow_what_was_used(inputs):
     assert "Synthetic data: poly2 are generated by the pipeline" in joined
     assert "Seeds: 3 seeds per configuration" in joined
     assert "Divergence: 4 of 36 runs diverged" in joined
-    # 3 judged claims at 95 %: 0.15 expected wrong by chance; D2 and D3 decided.
-    assert "3 claims are judged" in joined and "about 0.15 verdicts" in joined
-    assert "(2 are decided)" in joined
+    # 4 judged claims; D2, D3 and D4 (tuned) decided, D3 and D4 survive Holm.
+    assert "4 claims are judged, each at 95 % confidence" in joined
+    assert "2 of the 3 decided verdicts also hold after Holm's correction" in joined
     assert "Not run: the families of B1" in joined
     assert "training sets small (poly2 700 samples)" in joined
 
@@ -487,6 +606,9 @@ def test_read_benchmarks(inputs):
     assert judge["job"] == "–" and judge["s"] == 3.0 and judge["max_rss"] == 140
     lr = jobs[jobs["job"] == "lr/bn~pre/lr~0.3"].iloc[0]
     assert lr["rule"] == "train_config" and np.isnan(lr["max_rss"])
+    assert np.isnan(lr["cpu_time"]) and np.isnan(judge["cpu_time"])  # "NA", no column
+    depth = jobs[jobs["job"].str.startswith("depth/") & (jobs["rule"] == "train_config")]
+    assert depth["cpu_time"].sum() == pytest.approx(24.5)
     assert read_benchmarks(inputs["benchmarks"] / "missing").empty
 
 
@@ -519,11 +641,16 @@ def test_number_formatting():
 def test_advice_texts_fill_the_claims_sentences():
     claims = fixture_claims()
     advice = {a["claim"]: a for a in advice_texts(claims)}
-    assert set(advice) == {"D2", "D3", "L2"}  # not run: no advice
+    assert set(advice) == {"D2", "D3", "D4", "L2"}  # not run: no advice
     template = next(c for c in CLAIMS if c.id == "D2").advice["supported"]
     assert advice["D2"]["text"] == template.format(ci="0.52, 95\u00a0% CI [0.21, 0.83], 3 seeds")
-    empty = claims.assign(n_seeds=[0, 3, 2, np.nan], effect=[np.nan, -0.4, 0.05, np.nan])
+    # A claim with a tuned reading gives that reading's numbers, marked as tuned.
+    assert "−0.3, 95\u00a0% CI [−0.5, −0.1], 3 seeds" in advice["D4"]["text"]
+    empty = claims.assign(n_seeds=[0, 3, 3, 2, np.nan], effect=[np.nan, -0.4, 0.2, 0.05, np.nan])
     assert "no usable seed pairs" in advice_texts(empty)[0]["text"]
+    # An old claims table (no tuned columns) reads as before.
+    old = {a["claim"]: a["text"] for a in advice_texts(old_claims(claims))}
+    assert old["D2"] == advice["D2"]["text"] and "0.2, 95\u00a0% CI [0.05, 0.35]" in old["D4"]
 
 
 def test_render_files_reads_the_pipeline_outputs(inputs, tmp_path):
@@ -576,221 +703,3 @@ def test_render_files_reads_the_pipeline_outputs(inputs, tmp_path):
     limits = text(section(html, "limitations"))
     assert "Failed configurations: 1 configuration(s) failed to train" in limits
     assert "(lr/bn~pre/lr~9)" in limits
-
-
-# --------------------------------------------------------------------------- every family
-
-IMAGES_META = {
-    "name": "images",
-    "task": "classification",
-    "n_train": 6000,
-    "n_test": 2000,
-    "input_shape": [1, 28, 28],
-    "class_names": ["ring", "square outline", "filled square", "triangle", "plus"]
-    + ["x", "double bar", "vertical line", "diagonal", "arc"],
-    "source": "synthetic",
-    "seed": 420,
-    "shape_params": {"scale": [0.3, 0.6]},
-    "pixel_mean": 0.123456,
-    "pixel_std": 0.5,
-}
-POLY2_META = {"name": "poly2", "task": "regression", "n_train": 700, "n_test": 300}
-
-
-def _placeholder_svg(path: Path, label: str) -> str:
-    """A small valid SVG: the report embeds figures, it does not look inside them."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        '<svg xmlns="http://www.w3.org/2000/svg" width="504" height="200" viewBox="0 0 504 200">'
-        f'<rect width="504" height="200" fill="#eee"/><text x="10" y="30">{label}</text></svg>'
-    )
-    return str(path)
-
-
-def every_family_study(tmp: Path) -> dict:
-    """Summaries, placeholder figures and metas of all the study's families plus a user's."""
-    from test_figures import depth_family, lr_family
-    from test_figures_more import FAMILIES, GRIDS
-
-    builders = {**FAMILIES, "depth": depth_family, "lr": lr_family}
-    summaries, paths, figs = {}, {}, {}
-    for fam, build in builders.items():
-        summaries[fam] = build()[1]
-        paths[fam] = str(tmp / f"{fam}_summary.csv")
-        summaries[fam].to_csv(paths[fam], index=False)
-        figs[fam] = [
-            _placeholder_svg(tmp / "figures" / fam / f"{name}.svg", f"{fam}/{name}")
-            for name in figure_names(fam, GRIDS.get(fam, []))
-        ]
-    metas = {}
-    for ds, meta in {"images": IMAGES_META, "poly2": POLY2_META}.items():
-        metas[ds] = str(tmp / f"{ds}.json")
-        Path(metas[ds]).write_text(json.dumps(meta))
-    samples = {"images": _placeholder_svg(tmp / "figures" / "data" / "images_samples.svg", "S")}
-    return {
-        "summaries": summaries,
-        "paths": paths,
-        "figures": figs,
-        "metas": metas,
-        "samples": samples,
-    }
-
-
-@pytest.fixture(scope="module")
-def every_family(tmp_path_factory):
-    """A report of all the study's families plus one of the user's own, through render_files."""
-    from test_figures_more import my_widths_family
-
-    tmp = tmp_path_factory.mktemp("every")
-    study = every_family_study(tmp)
-    claims = pd.DataFrame(
-        [
-            ["D2", "depth", "supported", 0.52, 0.21, 0.83, 3, "effect(depth 3) > effect(depth 1)"],
-            ["N1", "lenet", "not run", np.nan, np.nan, np.nan, np.nan, "judge not implemented"],
-        ],
-        columns=CLAIM_COLUMNS,
-    )
-    claims.to_csv(tmp / "claims.csv", index=False)
-    # The user's family comes first in the config: it is still reported after the study's.
-    config = {"families": {"my_widths": {"description": "Does width matter?"}, "lr": {}}}
-    html_out, pdf_out = tmp / "out" / "report.html", tmp / "out" / "report.pdf"
-    render_files(
-        study=config,
-        claims_path=tmp / "claims.csv",
-        summaries=study["paths"],
-        figures=study["figures"],
-        html_out=str(html_out),
-        pdf_out=str(pdf_out),
-        datasets_meta=study["metas"],
-        samples=study["samples"],
-    )
-    return {
-        **study,
-        "html": html_out.read_text(encoding="utf-8"),
-        "pdf": pdf_out.read_bytes(),
-        "pdf_path": pdf_out,
-        "my_widths": my_widths_family()[1],
-    }
-
-
-def _section(html: str, family: str) -> str:
-    return re.search(rf'<section class="family" id="family-{family}">.*?</section>', html, re.S)[0]
-
-
-def test_every_family_has_a_section_in_study_order(every_family):
-    html = every_family["html"]
-    assert every_family["pdf"].startswith(b"%PDF")
-    positions = [html.index(f'id="family-{fam}"') for fam in KNOWN_FAMILIES]
-    assert positions == sorted(positions)
-    for fam in KNOWN_FAMILIES:
-        sec = _section(html, fam)
-        assert FAMILIES[fam].title in sec
-        assert str(markupsafe.escape(FAMILIES[fam].description)) in sec
-        assert sec.count("<figure") == len(every_family["figures"][fam])
-        assert sec.count("Key numbers:") == len(every_family["figures"][fam])
-    n_figures = sum(len(f) for f in every_family["figures"].values()) + 1  # + samples
-    assert html.count('<img src="data:image/svg+xml;base64,') == n_figures
-    assert "γ" in figure_caption("lenet", "bn_affine")
-    assert 'id="fig-lenet-bn_affine"' in _section(html, "lenet")
-    # Without benchmark files or a rule graph the appendix says so.
-    appendix = text(section(html, "appendix"))
-    assert "No benchmark files were found" in appendix
-    assert "The rule graph was not given to this render." in appendix
-
-
-def test_user_family_under_additional_experiments(every_family):
-    html = every_family["html"]
-    results = section(html, "results")
-    additional = results[results.index('id="additional"') :]
-    assert "beyond the study's own" in additional
-    sec = _section(additional, "my_widths")
-    assert "Does width matter?" in sec
-    assert sec.count("<figure") == 3  # curves, final_vs_bn, final_vs_width
-    assert "One line per BN" in sec  # the generic caption names its lines
-    assert not any(f'id="family-{fam}"' in additional for fam in KNOWN_FAMILIES)
-    assert html.index('id="family-lr_range"') < html.index('id="additional"')
-    # The grids table and the contents list it with the others.
-    assert '<a href="#family-my_widths">my_widths</a>' in html
-    toc = re.search(r'<nav class="toc".*?</nav>', html, re.S)[0]
-    assert toc.index("#family-lr_range") < toc.index("#family-my_widths")
-
-
-def test_setup_describes_the_image_source_and_shows_samples(every_family):
-    setup = section(every_family["html"], "setup")
-    assert "Procedurally generated shapes" in setup
-    assert "6,000 training and 2,000 test samples of shape 1×28×28" in setup
-    assert "square outline" in setup and "pixel mean 0.123" in setup
-    samples = re.search(
-        r'<figure id="samples-images" class="figure samples">.*?</figure>', setup, re.S
-    )
-    assert samples and "data:image/svg+xml;base64," in samples[0]
-    assert '<span class="fig-label">Figure 1.</span>' in samples[0]
-    assert "700 training and 300 test samples" in setup
-    # Models: each model used, with the settings that shape it.
-    assert "784-512-256-128-64-10" in setup and "LeNet-5" in setup
-    wide = re.search(r"<dt><code>wide_mlp</code></dt>\s*<dd>(.*?)</dd>", setup, re.S)[1]
-    assert "BN layers 0, 1, 2, 3, 4" in wide and "depth" not in wide.split("In these runs")[1]
-    lenet_grid = re.search(r'<td><a href="#family-lenet">.*?</tr>', setup, re.S)[0]
-    assert "width" not in lenet_grid and "activation" not in lenet_grid
-    # Synthetic images are a limitation the report names.
-    limitations = text(section(every_family["html"], "limitations"))
-    assert "images (procedurally generated shapes) are generated by the pipeline" in limitations
-
-
-def test_fashion_mnist_source_is_named_and_cited(every_family):
-    meta = {**IMAGES_META, "source": "fashion_mnist", "class_names": ["T-shirt/top"] * 10}
-    context = build_context(
-        ReportInputs(
-            config={},
-            claims=pd.DataFrame(columns=COLUMNS),
-            conclusions=[],
-            summaries={"lenet": every_family["summaries"]["lenet"]},
-            figures={},
-            provenance={},
-            datasets={"images": meta},
-        )
-    )
-    sections = context["sections"]
-    (images,) = sections["setup"]["datasets"]
-    assert images["text"].startswith("Fashion-MNIST") and images["samples"] is None
-    assert images["text"].endswith("[4]")
-    references = sections["references"]["items"]
-    assert [r["label"] for r in references] == ["[1]", "[2]", "[3]", "[4]"]
-    assert "Xiao" in references[-1]["text"]
-    assert [m["id"] for m in sections["setup"]["models"]] == ["lenet"]
-    limitations = sections["limitations"]["points"]
-    assert any("Fashion-MNIST" in item for item in limitations)
-    assert not any("Synthetic data" in item for item in limitations)
-
-
-def test_lenet_next_to_the_literature(every_family):
-    lenet = text(_section(every_family["html"], "lenet"))
-    d2l = LITERATURE["d2l"]
-    assert f"a test accuracy of {d2l['library']} with the library's BN" in lenet
-    summary = every_family["summaries"]["lenet"]
-    at = summary[summary["lr"] == summary["lr"].max()]
-    agg = aggregate(at, ["bn"], "final_acc").set_index("bn")
-    library = agg.loc["library"]
-    expected = f"library {fmt(library['mean'])} "
-    expected += fmt_interval(library["ci_low"], library["ci_high"])
-    assert expected in lenet
-    assert "none – –, 3 of 3 diverged" in lenet  # every seed without BN diverged
-
-
-def test_classification_tables_report_accuracy(every_family):
-    html = every_family["html"]
-    optimizer = _section(html, "optimizer")
-    head = re.search(r"<thead>(.*?)</thead>", optimizer, re.S)[1]
-    assert "final accuracy" in head and "speed" in head and "MSE" not in head
-    summary = every_family["summaries"]["optimizer"]
-    ok = summary[(summary["diverged"] == 0) & (summary["optimizer"] == "sgd")]
-    ok = ok[(ok["bn_layers"] == 0) & (ok["act"] == "sigmoid")]
-    row = re.search(r"<tr>\s*<td>sigmoid</td><td>0</td><td>sgd</td>(.*?)</tr>", optimizer, re.S)
-    assert row and f">{fmt(ok['final_acc'].mean())}<" in row[1]
-    assert "1 of 3 seeds" in row[1]
-    depth_head = re.search(r"<thead>(.*?)</thead>", _section(html, "depth"), re.S)[1]
-    assert "final test MSE" in depth_head and "gradient ratio" in depth_head
-    assert "running-stat. error" in _section(html, "batch")
-    assert "suggested lr" in _section(html, "lr_range")
-    # Figure captions of classification families give accuracies.
-    assert "highest final accuracy" in _section(html, "optimizer")

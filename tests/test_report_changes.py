@@ -80,7 +80,7 @@ def test_first_build_has_no_previous(builds):
     snap = builds["snapshot1"]
     assert snap["manifest"]["code_revision"] == "rev1"
     assert snap["manifest"]["families"] == ["depth", "lr"]
-    assert list(snap["claims"]["claim"]) == ["D2", "D3", "L2", "B1"]
+    assert list(snap["claims"]["claim"]) == ["D2", "D3", "D4", "L2", "B1"]
     assert set(snap["summaries"]) == {"depth", "lr"}
 
 
@@ -103,7 +103,7 @@ def test_second_build_lists_the_verdict_that_changed(builds):
     sec = section(builds["html2"], "changes")
     table = re.search(r'<table class="verdict-changes">.*?</table>', sec, re.S)[0]
     rows = re.findall(r"<tr><td><a href=\"#claim-(\w+)\">", table)
-    assert rows == ["D2"]  # D3 and L2 kept theirs
+    assert rows == ["D2"]  # D3, D4 and L2 kept theirs
     assert '<span class="badge supported">supported</span>' in table
     assert '<span class="badge inconclusive">inconclusive</span>' in table
     assert "0.52 [0.21, 0.83]" in table and "0.1 [−0.2, 0.4]" in table

@@ -43,7 +43,7 @@ def smoke(smoke_study, tmp_path_factory):
 def test_smoke_report_reads_as_a_paper(smoke):
     repo, html = smoke
     cfg = yaml.safe_load((repo / "config/smoke.yaml").read_text())
-    for sid in ("introduction", "setup", "results", "claims", "strategy", "limitations"):
+    for sid in ("introduction", "setup", "methods", "budget", "results", "reproduction", "claims"):
         assert f'<section id="{sid}">' in html, sid
     for family in cfg["families"]:
         assert f'id="family-{family}"' in html, family

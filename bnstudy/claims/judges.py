@@ -1,258 +1,165 @@
-"""The seven generic judges: each turns one family's per-seed summaries into a verdict.
+"""The generic judges: each turns one family's per-seed summaries into an outcome.
 
 A judge takes a family's summary table (``bnstudy.summary.summarize``, with any
-derived metric the claim reads added) and a :class:`~bnstudy.claims.verdict.Claim`,
-pairs the seeds' effects across the cells the claim contrasts, and returns an
-outcome from ``decide`` (``suggestion_error`` also takes the claim's reference
-family's table). A missing grid level raises ``Undecidable``: inconclusive with
-the reason. :data:`JUDGES` maps a claim's ``test`` to its judge. First the
-helpers that select levels and pair seeds, then the judges, then ``profile``,
-the per-cell means some claims add to their detail.
+derived metric the claim reads and the per-run ``learned`` column added) and a
+:class:`~bnstudy.claims.verdict.Claim`, pairs the seeds' effects across the cells
+the claim contrasts, and returns an :class:`~bnstudy.claims.verdict.Outcome` from
+``decide`` (``suggestion_error`` also takes the claim's reference family's table).
+Its ``arms`` are the cells whose learning the comparison needs (checked by
+``bnstudy.claims.learning``); anything it picks as "best" it picks on validation
+data (``bnstudy.claims.selection``) and lists in ``selected``. A missing grid
+level raises ``Undecidable``: inconclusive with the reason. :data:`JUDGES` maps a
+claim's ``test`` to its judge; ``profile`` gives the per-cell means some claims
+add to their detail.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 import pandas as pd
 
+from bnstudy.claims.cells import (
+    LEARNED,
+    as_list,
+    diverged_note,
+    fmt_levels,
+    in_cell,
+    label,
+    levels,
+    log_values,
+    recorded,
+    require,
+    seeds_of,
+    select,
+    spec_text,
+    stable_levels,
+    usable,
+    wide,
+)
+from bnstudy.claims.selection import best_key, best_lr, score_name, scores
 from bnstudy.claims.verdict import (
+    ALPHA,
     BEST_OTHER,
     INCONCLUSIVE,
+    MIN_SEEDS,
     NOT_RUN,
     SUPPORTED,
     Claim,
+    Outcome,
     Undecidable,
+    combine,
     decide,
     decide_by,
     join_notes,
     numbers_text,
-    outcome,
 )
 
-# ---- selecting and pairing -------------------------------------------------------------
 
+def gain_contrast(df: pd.DataFrame, claim: Claim) -> Outcome:
+    """BN gain log(without/with) at the ``high`` levels of ``over`` against the ``low`` ones.
 
-def _as_list(v) -> list:
-    return list(v) if isinstance(v, list | tuple) else [v]
-
-
-def _spec_text(spec) -> str:
-    if isinstance(spec, dict):
-        ends = [
-            f"≥ {spec['from']}" if "from" in spec else "",
-            f"≤ {spec['to']}" if "to" in spec else "",
-        ]
-        return " and ".join(e for e in ends if e)
-    return "/".join(map(str, _as_list(spec)))
-
-
-def _levels(df: pd.DataFrame, col: str, spec) -> list:
-    """The grid levels of ``col`` that ``spec`` names, in grid order.
-
-    A spec is a level, a list of levels (those the grid has), "min"/"max" (the
-    grid's ends) or ``{"from": a, "to": b}`` (the levels in [a, b], either end
-    optional). Naming no level the grid has is undecidable.
+    ``high``/``low`` are level specs; the gain is averaged per seed over the chosen
+    levels and the cells of the ``average_over`` columns. The arms are levels of
+    ``arm_col`` (default bn: none vs pre). The effect is the gain at the high
+    levels minus at the low ones (``effect`` "trend", default) or the gain at the
+    high levels alone (``effect`` "high", the trend then reported). Further
+    halves of the claim, each a veto (see combine): ``high_helps`` (the gain at
+    the high levels is above 0) and ``low_below`` (the gain at the low levels is
+    below that threshold: "no real gain or hurts").
     """
-    if col not in df:
-        raise Undecidable(f"the summaries have no {col} column")
-    have = sorted(df[col].dropna().unique())
-    if isinstance(spec, dict):
-        lo, hi = spec.get("from", -math.inf), spec.get("to", math.inf)
-        picked = [v for v in have if lo <= v <= hi]
-    elif spec in ("min", "max"):
-        picked = have[:1] if spec == "min" else have[-1:]
-    else:
-        picked = [v for v in have if v in _as_list(spec)]
-    if not picked:
-        raise Undecidable(f"{col} {_spec_text(spec)} missing from the grid")
-    return picked
-
-
-def _select(df: pd.DataFrame, where: dict) -> pd.DataFrame:
-    """Rows whose columns take the levels ``where`` names (level specs, see _levels)."""
-    for col, spec in where.items():
-        df = df[df[col].isin(_levels(df, col, spec))]
-    return df
-
-
-def _require(df: pd.DataFrame, col: str, levels) -> None:
-    missing = [v for v in _as_list(levels) if not (df[col] == v).any()]
-    if missing:
-        raise Undecidable(f"{col} {'/'.join(map(str, missing))} missing from the grid")
-
-
-def _in_cell(df: pd.DataFrame, cell: dict) -> pd.Series:
-    """Mask of the rows in a cell: column → list of levels."""
-    mask = pd.Series(True, index=df.index)
-    for col, levels in cell.items():
-        mask &= df[col].isin(levels)
-    return mask
-
-
-def _label(cell: dict) -> str:
-    return "/".join(f"{col} {'/'.join(map(str, levels))}" for col, levels in cell.items())
-
-
-def _usable(summary: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
-    """Copy with the metrics blanked for diverged seeds: such numbers are not results."""
-    df = summary.copy()
-    df.loc[df["diverged"] == 1, metrics] = np.nan
-    return df
-
-
-def _recorded(df: pd.DataFrame, metrics: list[str]) -> None:
-    """A metric the runs never recorded (e.g. dead_frac without ReLU) cannot decide a claim."""
-    for m in metrics:
-        if m not in df or df[m].isna().all():
-            raise Undecidable(f"no finite {m} in the selected runs (not recorded or diverged)")
-
-
-def _log(values: pd.Series) -> pd.Series:
-    values = values.astype(float)
-    return np.log(values.where(values > 0))
-
-
-def _wide(df: pd.DataFrame, keys: list[str], values: pd.Series, seeds, need=None) -> pd.DataFrame:
-    """Seeds × cells table of ``values`` over the full cross of the keys' levels.
-
-    A cell with no run at all makes the claim undecidable (``need`` names levels
-    that must be there even if absent from ``df``). A seed missing any cell is
-    blanked whole: later means over cells then never mix seeds that averaged
-    different cells, and the seed still counts as a dropped pair.
-    """
-    need = need or {}
-    levels = [need.get(k) or sorted(df[k].unique()) for k in keys]
-    present = set(df[keys].itertuples(index=False, name=None))
-    missing = [cell for cell in itertools.product(*levels) if cell not in present]
-    if missing:
-        cells = ["/".join(f"{k} {v}" for k, v in zip(keys, c, strict=True)) for c in missing]
-        raise Undecidable(f"no runs for {', '.join(cells[:4])}" + (" …" if len(cells) > 4 else ""))
-    frame = df[["seed", *keys]].assign(_v=values.to_numpy(dtype=float))
-    if frame.duplicated(["seed", *keys]).any():
-        raise Undecidable(f"several configurations per ({', '.join(keys)}, seed)")
-    wide = frame.set_index(["seed", *keys])["_v"].unstack(keys).reindex(seeds)
-    wide.loc[wide.isna().any(axis=1)] = np.nan
-    return wide
-
-
-def _fmt(levels: dict) -> str:
-    return ", ".join(f"{k}: {v:.3g}" for k, v in levels.items())
-
-
-def _diverged(df: pd.DataFrame, keys: list[str]) -> str:
-    """Which cells of ``df`` had diverged seeds, e.g. "diverged: bn pre/batch_size 2 (3 of 5)"."""
-    counts = df.groupby(keys)["diverged"].agg(["sum", "size"])
-    cells = [
-        "/".join(f"{k} {v}" for k, v in zip(keys, _as_list(key), strict=True))
-        + f" ({int(row['sum'])} of {int(row['size'])})"
-        for key, row in counts[counts["sum"] > 0].iterrows()
-    ]
-    return f"diverged: {', '.join(cells)}" if cells else ""
-
-
-def _stable_levels(sub: pd.DataFrame, over: str) -> tuple[list, list]:
-    """(levels of ``over`` where no seed of any arm diverged, the others) of some rows."""
-    bad = sub.groupby(over)["diverged"].max() == 1
-    return sorted(bad.index[~bad]), sorted(bad.index[bad])
-
-
-# ---- judges: each takes one family's summary and a claim, returns an outcome ---------
-# (suggestion_error also takes the claim's reference family's summary.)
-
-
-def gain_contrast(df: pd.DataFrame, claim: Claim) -> dict:
-    """BN gain log(without/with) at the ``high`` levels of ``over`` minus at the ``low`` ones.
-
-    ``high``/``low`` are level specs (see _levels); the gain is averaged per seed
-    over the chosen levels and the cells of the columns in ``average_over``. The
-    arms are levels of ``arm_col`` (default bn: none vs pre). With ``high_helps``
-    support also needs the gain at the high levels alone to be above 0.
-    """
-    p, seeds, over = claim.params, sorted(df["seed"].unique()), claim.params["over"]
+    p, seeds, over = claim.params, seeds_of(df), claim.params["over"]
     col = p.get("arm_col", "bn")
     without, with_ = p.get("arms", ("none", "pre"))
-    df = _select(_usable(df, [claim.metric]), p.get("where", {}))
-    _require(df, col, [without, with_])
-    lows, highs = _levels(df, over, p["low"]), _levels(df, over, p["high"])
+    df = select(usable(df, [claim.metric]), p.get("where", {}))
+    require(df, col, [without, with_])
+    lows, highs = levels(df, over, p["low"]), levels(df, over, p["high"])
     if lows == highs:
         raise Undecidable(f"only one {over} level ({lows[0]}) in the grid")
     if set(lows) & set(highs):
-        raise Undecidable(f"{over} {_spec_text(p['low'])} and {_spec_text(p['high'])} overlap")
+        raise Undecidable(f"{over} {spec_text(p['low'])} and {spec_text(p['high'])} overlap")
     df = df[df[over].isin(lows + highs) & df[col].isin([without, with_])]
     keys = [col, over, *p.get("average_over", [])]
-    wide = _wide(
-        df, keys, _log(df[claim.metric]), seeds, {col: [without, with_], over: lows + highs}
-    )
-    gain = wide.xs(without, level=col, axis=1) - wide.xs(with_, level=col, axis=1)
+    need = {col: [without, with_], over: lows + highs}
+    table = wide(df, keys, log_values(df[claim.metric]), seeds, need)
+    gain = table.xs(without, level=col, axis=1) - table.xs(with_, level=col, axis=1)
     by_level = gain.T.groupby(level=over).mean().T  # seeds × levels of over
     high_gain, low_gain = by_level[highs].mean(axis=1), by_level[lows].mean(axis=1)
     mean_gain = {f"{over} {lv}": by_level[lv].mean() for lv in by_level.columns}
     ratio = f"{without}/{with_}" if col == "bn" else f"{col} {without}/{with_}"
-    notes = [f"mean BN gain log({ratio}): {_fmt(mean_gain)}", _diverged(df, keys)]
-    result = decide(high_gain - low_gain, detail=join_notes(*notes))
+    notes = [f"mean BN gain log({ratio}): {fmt_levels(mean_gain)}", diverged_note(df, keys)]
+    high_text, low_text = (
+        f"{over} {spec_text(found if spec in ('min', 'max') else spec)}"
+        for spec, found in ((p["high"], highs), (p["low"], lows))
+    )
+    if p.get("effect", "trend") == "trend":
+        result = decide(high_gain - low_gain, detail=join_notes(*notes))
+    else:
+        trend = decide(high_gain - low_gain)
+        notes.append(f"gain at {high_text} minus at {low_text}: {numbers_text(trend)}")
+        result = decide(high_gain, detail=join_notes(*notes))
     if p.get("high_helps"):
-        helps = decide(high_gain)
-        result["detail"] = join_notes(
-            result["detail"],
-            f"gain at {over} {_spec_text(p['high'])}: {numbers_text(helps)} ({helps['verdict']})",
-        )
-        if result["verdict"] == SUPPORTED and helps["verdict"] != SUPPORTED:
-            result["verdict"] = INCONCLUSIVE
-            result["detail"] += " — the trend holds but BN does not clearly help at the high end"
-    return result
+        result = combine(result, decide(high_gain), "veto", f"gain at {high_text}")
+    if "low_below" in p:
+        low = decide(low_gain, p["low_below"], sense="<")
+        result = combine(result, low, "veto", f"gain at {low_text} below {p['low_below']:.2f}")
+    arms = tuple((f"{col} {arm}", df[df[col] == arm]) for arm in (without, with_))
+    return result.replace(arms=arms)
 
 
-def arm_contrast(df: pd.DataFrame, claim: Claim) -> dict:
+def arm_contrast(df: pd.DataFrame, claim: Claim) -> Outcome:
     """Per seed: f(metric) in arm a minus in arm b, each averaged over its cells; f = log or id.
 
     An arm is a level spec of ``arm_col`` (default bn) or a dict column → level
     spec; its levels and the cells of the ``average_over`` columns are averaged per
     seed. Arm a may be BEST_OTHER: of the cells of the ``cells`` columns outside
-    arm b, the one with the lowest mean (so a − b > 0 says "b beats the best of the
-    rest"; picking the best after seeing it favours the rest: a conservative test).
-    ``drop_diverged`` (explicit arms only) names a column whose levels are left
-    out where a seed of either arm diverged. ``threshold``/``sense``: what the
-    claim expects of the effect (see decide).
+    arm b, the one with the best validation score (so a − b > 0 says "b beats the
+    best of the rest"). ``drop_diverged`` (explicit arms only) names a column whose
+    levels are left out where a seed of either arm diverged. ``threshold``/``sense``:
+    what the claim expects of the effect (see decide).
     """
-    p, seeds, metric = claim.params, sorted(df["seed"].unique()), claim.metric
+    p, seeds, metric = claim.params, seeds_of(df), claim.metric
     where = p.get("where", {})
-    df = _select(_usable(df, [metric]), where)
-    at = "/".join(f"{col} {_spec_text(sorted(df[col].unique()))}" for col in where)
+    df = select(usable(df, [metric]), where)
+    at = "/".join(f"{col} {spec_text(sorted(df[col].unique()))}" for col in where)
     a, b = (_arm(df, arm, p.get("arm_col", "bn")) for arm in p["arms"])
     if a == b:
-        raise Undecidable(f"both arms are {_label(a)}: the grid cannot contrast them")
+        raise Undecidable(f"both arms are {label(a)}: the grid cannot contrast them")
     notes = []
     if "drop_diverged" in p:
         col = p["drop_diverged"]
-        used, excluded = _stable_levels(df[_in_cell(df, a) | _in_cell(df, b)], col)
+        used, excluded = stable_levels(df[in_cell(df, a) | in_cell(df, b)], col)
         if not used:
             raise Undecidable(f"every {col} level diverged in some seed")
         if excluded:
-            notes.append(f"{col} {_spec_text(excluded)} excluded (diverged)")
+            notes.append(f"{col} {spec_text(excluded)} excluded (diverged)")
         df = df[df[col].isin(used)]
-    _recorded(df, [metric])
-    values = _log(df[metric]) if p.get("log", True) else df[metric].astype(float)
+    recorded(df, [metric])
+    values = log_values(df[metric]) if p.get("log", True) else df[metric].astype(float)
     average_over = p.get("average_over", [])
-    need = {c: sorted(df[c].unique()) for c in average_over}
 
-    def per_seed(arm: dict) -> pd.Series:
-        rows = df[_in_cell(df, arm)]
-        wide = _wide(rows, [*arm, *average_over], values[rows.index], seeds, {**arm, **need})
-        return wide.mean(axis=1)
+    def per_seed(arm: dict, vals: pd.Series, rows_of: pd.DataFrame) -> pd.Series:
+        rows = df[in_cell(df, arm)]
+        need = {**arm, **{c: sorted(rows_of[c].unique()) for c in average_over}}
+        return wide(rows, [*arm, *average_over], vals[rows.index], seeds, need).mean(axis=1)
 
-    label_a = "best other ({})" if a == BEST_OTHER else "{}"
+    selected = ()
     if a == BEST_OTHER:
-        a = _best_other(df, p["cells"], b, per_seed)
-    in_a, in_b = per_seed(a), per_seed(b)
-    means = {label_a.format(_label(a)): in_a.mean(), _label(b): in_b.mean()}
+        val = scores(df)
+        a = _best_other(df, p["cells"], b, lambda cell: per_seed(cell, val, df))
+        selected = (("best other", label(a)),)
+    both = df[in_cell(df, a) | in_cell(df, b)]
+    in_a, in_b = per_seed(a, values, both), per_seed(b, values, both)
+    name_a = f"best other ({label(a)})" if selected else label(a)
+    means = {name_a: in_a.mean(), label(b): in_b.mean()}
     kind = "log " if p.get("log", True) else ""
-    notes.insert(0, f"{'at ' + at + ': ' if at else ''}mean {kind}{metric} per arm: {_fmt(means)}")
-    rows = df[_in_cell(df, a) | _in_cell(df, b)]
-    notes.append(_diverged(rows, list(dict.fromkeys([*a, *b, *average_over]))))
-    return decide_by(in_a - in_b, p, join_notes(*notes))
+    notes.insert(
+        0, f"{'at ' + at + ': ' if at else ''}mean {kind}{metric} per arm: {fmt_levels(means)}"
+    )
+    notes.append(diverged_note(both, list(dict.fromkeys([*a, *b, *average_over]))))
+    arms = ((name_a, df[in_cell(df, a)]), (label(b), df[in_cell(df, b)]))
+    return decide_by(in_a - in_b, p, join_notes(*notes)).replace(arms=arms, selected=selected)
 
 
 def _arm(df: pd.DataFrame, arm, col: str) -> dict | str:
@@ -260,196 +167,249 @@ def _arm(df: pd.DataFrame, arm, col: str) -> dict | str:
     if arm == BEST_OTHER:
         return arm
     spec = arm if isinstance(arm, dict) else {col: arm}
-    return {c: _levels(df, c, s) for c, s in spec.items()}
+    return {c: levels(df, c, s) for c, s in spec.items()}
 
 
-def _best_other(df: pd.DataFrame, cols: list[str], arm: dict, per_seed) -> dict:
-    """Of the cells of ``cols`` outside ``arm``, the one with the lowest mean of ``per_seed``."""
+def _best_other(df: pd.DataFrame, cols: list[str], arm: dict, val_per_seed) -> dict:
+    """Of the cells of ``cols`` outside ``arm``, the one with the best mean validation score."""
     cells = [
         {c: [v] for c, v in zip(cols, cell, strict=True)}
         for cell in df[cols].drop_duplicates().itertuples(index=False, name=None)
     ]
     others = [cell for cell in cells if not all(cell[c][0] in arm.get(c, []) for c in cols)]
-    means = [per_seed(cell).mean() for cell in others]
-    finite = [i for i, m in enumerate(means) if np.isfinite(m)]
-    if not finite:
-        raise Undecidable(f"no other {'/'.join(cols)} cell with a finite mean")
-    return others[min(finite, key=lambda i: means[i])]
+    means = pd.Series([val_per_seed(cell).mean() for cell in others], dtype=float)
+    return others[best_key(means, f"the best other {'/'.join(cols)} cell")]
 
 
-def interior_optimum(df: pd.DataFrame, claim: Claim) -> dict:
-    """Best end level minus best interior level of the mean log-loss curve over ``over``.
+def interior_optimum(df: pd.DataFrame, claim: Claim) -> Outcome:
+    """Best end level minus best interior level of the mean log-metric curve over ``over``.
 
-    Positive means an interior level beats both ends (a U shape). With
-    ``diverged_is_worst`` a level where any seed of any arm diverged is
-    infinitely bad: it can be neither best nor the end the optimum is compared to.
+    The best interior and the best end level are chosen on validation data; the
+    effect is read on the claim's (test) metric. Positive means the interior level
+    beats the end: a U shape. With ``diverged_is_worst`` a level where any seed of
+    any arm diverged is infinitely bad: it can be neither best nor the end compared
+    against. The comparison needs the optimum (the best level) to have learned.
     """
-    p, seeds, over = claim.params, sorted(df["seed"].unique()), claim.params["over"]
-    df = _select(df, p.get("where", {}))
-    levels = sorted(df[over].unique())
-    if len(levels) < 3:
-        have = ", ".join(map(str, levels))
-        raise Undecidable(f"needs at least 3 {over} levels, the grid has {have}")
-    ends, excluded = [levels[0], levels[-1]], []
+    p, seeds, over = claim.params, seeds_of(df), claim.params["over"]
+    df = select(df, p.get("where", {}))
+    grid = sorted(df[over].unique())
+    if len(grid) < 3:
+        raise Undecidable(
+            f"needs at least 3 {over} levels, the grid has {', '.join(map(str, grid))}"
+        )
+    ends, excluded = [grid[0], grid[-1]], []
     if p.get("diverged_is_worst", False):
         bad = df.groupby(over)["diverged"].max() == 1
-        excluded = [lv for lv in levels if bad[lv]]
+        excluded = [lv for lv in grid if bad[lv]]
         df = df[~df[over].isin(excluded)]
-    df = _usable(df, [claim.metric])
-    wide = _wide(df, [over, *p.get("average_over", [])], _log(df[claim.metric]), seeds)
-    curve = wide.T.groupby(level=over).mean().T  # seeds × finite levels
-    means = curve.mean()
-    notes = [f"mean log {claim.metric} per {over}: {_fmt(means.to_dict())}"]
+    df = usable(df, [claim.metric])
+    keys = [over, *p.get("average_over", [])]
+
+    def curve(values: pd.Series) -> pd.DataFrame:  # seeds × levels
+        return wide(df, keys, values, seeds).T.groupby(level=over).mean().T
+
+    test, val = curve(log_values(df[claim.metric])), curve(scores(df))
+    notes = [f"mean log {claim.metric} per {over}: {fmt_levels(test.mean().to_dict())}"]
     if excluded:
         notes.append(f"{over} {', '.join(map(str, excluded))} excluded (diverged)")
-    interior = [lv for lv in means.index if lv not in ends and np.isfinite(means[lv])]
-    finite_ends = [lv for lv in ends if lv in means.index and np.isfinite(means[lv])]
-    if not interior:
+    val_means = val.mean()
+    interior = val_means[[lv for lv in val_means.index if lv not in ends]]
+    if interior.empty:
         raise Undecidable("; ".join([*notes, f"no usable interior {over}"]))
-    best_in = min(interior, key=lambda lv: means[lv])
-    if not finite_ends:
-        # Only reachable through divergence: both ends are infinitely bad, so the
-        # optimum is interior, but there is no finite contrast to put an interval on.
-        notes.append(f"best {over} {best_in} is interior; both end levels diverged")
-        return outcome(SUPPORTED, n=curve.notna().all(axis=1).sum(), detail="; ".join(notes))
-    best_end = min(finite_ends, key=lambda lv: means[lv])
-    best = best_in if means[best_in] < means[best_end] else best_end
-    notes.append(f"best {over} {best}; best interior {best_in}, best end {best_end}")
-    return decide(curve[best_end] - curve[best_in], detail="; ".join(notes))
+    best_in = best_key(interior, f"the best interior {over}")
+    end_means = val_means[[lv for lv in ends if lv in val_means.index]]
+    finite_ends = end_means[np.isfinite(end_means.to_numpy(dtype=float))]
+    if finite_ends.empty:
+        return _ends_diverged(df, over, best_in, test, notes)
+    best_end = finite_ends.idxmin()
+    best = best_in if val_means[best_in] < val_means[best_end] else best_end
+    notes.append(
+        f"best {over} {best} on {score_name(df)}; best interior {best_in}, best end {best_end}"
+    )
+    selected = ((f"best {over}", best), ("best interior", best_in), ("best end", best_end))
+    arms = ((f"{over} {best} (the optimum)", df[df[over] == best]),)
+    result = decide(test[best_end] - test[best_in], detail="; ".join(notes))
+    return result.replace(arms=arms, selected=selected)
 
 
-def gradient_evenness(df: pd.DataFrame, claim: Claim) -> dict:
-    """|log(grad_first/grad_last)| without BN minus with BN, at the deepest depth.
+def _ends_diverged(df, over, best_in, test, notes) -> Outcome:
+    """Both end levels diverged: every seed puts the optimum inside, by an infinite margin.
 
-    Supported only if the profile also vanishes toward early layers without BN
-    (mean log ratio < 0): a BN that merely tames exploding gradients is another claim.
+    There is no finite contrast for an interval; the exact sign test of n seeds all
+    pointing the claimed way has p = 2·2⁻ⁿ, which decides from 6 seeds on.
     """
-    p, seeds = claim.params, sorted(df["seed"].unique())
+    n = int(test[best_in].notna().sum())
+    notes.append(f"best {over} {best_in} is interior; both end levels diverged")
+    p_support = min(1.0, 2 * 0.5**n)
+    verdict = SUPPORTED if p_support < ALPHA and n >= MIN_SEEDS else INCONCLUSIVE
+    seeds = tuple(test.index[test[best_in].notna()])
+    arms = ((f"{over} {best_in} (the optimum)", df[df[over] == best_in]),)
+    return Outcome(
+        verdict,
+        n_seeds=n,
+        detail="; ".join(notes) + f"; exact sign test p = {p_support:.3g}",
+        p_support=p_support,
+        p_contradict=1.0,
+        mde=math.nan,
+        seeds=seeds,
+        arms=arms,
+        selected=((f"best interior {over}", best_in),),
+    )
+
+
+def gradient_evenness(df: pd.DataFrame, claim: Claim) -> Outcome:
+    """|log(first/last-layer gradient RMS)| without BN minus with BN, at the deepest depth.
+
+    The gradient norms are per weight (``columns``, default the RMS columns), so a
+    4×5 and a 1×4 matrix with even gradients have ratio 1. The claim's first half,
+    that without BN the gradients vanish toward early layers, is a veto of its own:
+    the mean log ratio without BN must be surely below 0.
+    """
+    p, seeds = claim.params, seeds_of(df)
+    first, last = p.get("columns", ("grad_first_rms", "grad_last_rms"))
     without, with_ = p.get("arms", ("none", "pre"))
-    df = _select(_usable(df, ["grad_first", "grad_last"]), p.get("where", {}))
-    _require(df, "bn", [without, with_])
+    df = select(usable(df, [first, last]), p.get("where", {}))
+    require(df, "bn", [without, with_])
     deepest = df["depth"].max()
     df = df[(df["depth"] == deepest) & df["bn"].isin([without, with_])]
-    _recorded(df, ["grad_first", "grad_last"])
-    ratio = _log(df["grad_first"]) - _log(df["grad_last"])
-    wide = _wide(df, ["bn"], ratio, seeds, {"bn": [without, with_]})
-    r_none, r_bn = wide[without], wide[with_]
+    recorded(df, [first, last])
+    ratio = log_values(df[first]) - log_values(df[last])
+    table = wide(df, ["bn"], ratio, seeds, {"bn": [without, with_]})
+    r_none, r_bn = table[without], table[with_]
     detail = (
-        f"depth {deepest}: mean grad_first/grad_last {without} {np.exp(r_none.mean()):.3g}, "
+        f"depth {deepest}: mean {first}/{last} {without} {np.exp(r_none.mean()):.3g}, "
         f"{with_} {np.exp(r_bn.mean()):.3g}"
     )
     result = decide(r_none.abs() - r_bn.abs(), detail=detail)
-    if result["verdict"] == SUPPORTED and not r_none.mean() < 0:
-        result["verdict"] = INCONCLUSIVE
-        result["detail"] += "; without BN early-layer gradients do not vanish"
-    return result
+    vanish = decide(r_none, 0.0, sense="<")
+    result = combine(result, vanish, "veto", f"vanishing without BN (log {first}/{last} < 0)")
+    arms = tuple((f"bn {arm}/depth {deepest}", df[df["bn"] == arm]) for arm in (without, with_))
+    return result.replace(arms=arms)
 
 
-def spread_contrast(df: pd.DataFrame, claim: Claim) -> dict:
+def spread_contrast(df: pd.DataFrame, claim: Claim) -> Outcome:
     """Per level of ``per``: spread (std or max−min) over ``over`` of log metric, arm a − arm b.
 
     Only ``over`` levels where no seed of either arm diverged enter, so both arms
     are measured over the same levels and divergence does not pose as sensitivity.
-    The per-seed effect is the mean over the levels of ``per``.
+    The per-seed effect is the mean over the levels of ``per``. With arm b None the
+    effect is arm a's spread itself (e.g. against an equivalence margin).
     """
-    p, seeds = claim.params, sorted(df["seed"].unique())
+    p, seeds = claim.params, seeds_of(df)
     a, b = p["arms"]
+    arms_bn = [arm for arm in (a, b) if arm is not None]
     over, per = p.get("over", "lr"), p.get("per", "depth")
-    _require(df, "bn", [a, b])
-    df = df[df["bn"].isin([a, b])]
+    df = select(df, p.get("where", {}))
+    require(df, "bn", arms_bn)
+    df = df[df["bn"].isin(arms_bn)]
     spread = {
         "std": lambda w: w.std(axis=1, ddof=1),
         "range": lambda w: w.max(axis=1) - w.min(axis=1),
     }[p["stat"]]
     per_level, notes = {}, []
     for level, sub in df.groupby(per):
-        used, excluded = _stable_levels(sub, over)
+        used, excluded = stable_levels(sub, over)
         note = f"{per} {level}: {over} {', '.join(map(str, used))} used"
         if excluded:
             note += f", {', '.join(map(str, excluded))} excluded (diverged)"
         notes.append(note)
         if len(used) < 2:
             continue
-        sub = _usable(sub[sub[over].isin(used)], [claim.metric])
-        wide = _wide(sub, ["bn", over], _log(sub[claim.metric]), seeds, {"bn": [a, b]})
-        per_level[level] = spread(wide[a]) - spread(wide[b])
+        sub = usable(sub[sub[over].isin(used)], [claim.metric])
+        table = wide(sub, ["bn", over], log_values(sub[claim.metric]), seeds, {"bn": arms_bn})
+        per_level[level] = spread(table[a]) - (spread(table[b]) if b is not None else 0.0)
     if not per_level:
         raise Undecidable(
             join_notes(*notes, f"fewer than 2 non-diverging {over} levels at every {per}")
         )
     per_seed = pd.DataFrame(per_level).mean(axis=1, skipna=False)
-    return decide(per_seed, detail="; ".join(notes))
+    arms = tuple((f"bn {arm}", df[df["bn"] == arm]) for arm in arms_bn)
+    return decide_by(per_seed, p, "; ".join(notes)).replace(arms=arms)
 
 
-def max_stable_lr(df: pd.DataFrame, claim: Claim) -> dict:
-    """Per depth: log2 of (largest non-diverging lr with BN / without BN), per seed."""
-    p, seeds = claim.params, sorted(df["seed"].unique())
+def max_learning_lr(df: pd.DataFrame, claim: Claim) -> Outcome:
+    """Per depth and seed: log2 of the BN arm's lr over the no-BN arm's, read two ways.
+
+    The effect: the largest lr at which the run still learned (not merely did not
+    diverge); the second reading (role "both"): the lr with the best validation
+    score. They must point the same way. A seed counts at a depth only if it ran
+    at every lr of the grid in both arms.
+    """
+    p, seeds = claim.params, seeds_of(df)
     without, with_ = p.get("arms", ("none", "pre"))
-    _require(df, "bn", [without, with_])
-    max_ratio, best_ratio, max_lrs = {}, {}, {without: [], with_: []}
+    require(df, "bn", [without, with_])
+    if LEARNED not in df or df[LEARNED].isna().all():
+        raise Undecidable("no run recorded a baseline to tell which lrs learned")
+    top_ratio, best_ratio, tops = {}, {}, {without: [], with_: []}
+    selected = []
+    df = df.assign(_score=scores(df))
     for depth, sub in df.groupby("depth"):
         top, best = {}, {}
         for arm in (without, with_):
             rows = sub[sub["bn"] == arm]
             complete = rows.groupby("seed")["lr"].nunique() == rows["lr"].nunique()
-            stable = rows[rows["diverged"] == 0]
-            top[arm] = stable.groupby("seed")["lr"].max().where(complete).reindex(seeds)
-            max_lrs[arm].append(top[arm])
-            finite = stable.dropna(subset=[claim.metric])
-            best_rows = finite.loc[finite.groupby("seed")[claim.metric].idxmin()]
-            best[arm] = best_rows.set_index("seed")["lr"].where(complete).reindex(seeds)
-        max_ratio[depth] = np.log2(top[with_] / top[without])
+            top[arm] = rows[rows[LEARNED] == 1].groupby("seed")["lr"].max()
+            top[arm] = top[arm].reindex(seeds).where(complete.reindex(seeds, fill_value=False))
+            tops[arm].append(top[arm])
+            finite = rows.dropna(subset=["_score"])
+            best_rows = finite.loc[finite.groupby("seed")["_score"].idxmin()]
+            best[arm] = best_rows.set_index("seed")["lr"].reindex(seeds)
+            best[arm] = best[arm].where(complete.reindex(seeds, fill_value=False))
+            chosen = tuple(v if np.isfinite(v) else None for v in best[arm].tolist())
+            selected.append((f"best lr bn {arm}/depth {depth}", chosen))
+        top_ratio[depth] = np.log2(top[with_] / top[without])
         best_ratio[depth] = np.log2(best[with_] / best[without])
-    per_seed = pd.DataFrame(max_ratio).mean(axis=1, skipna=False)
-    best_log2 = pd.DataFrame(best_ratio).mean(axis=1, skipna=False).mean()
-    tops = {arm: np.exp(np.log(pd.concat(lrs)).mean()) for arm, lrs in max_lrs.items()}
-    notes = [
-        f"largest stable lr (geometric mean): {_fmt(tops)}",
-        f"best lr ratio {with_}/{without}: {2**best_log2:.3g}x (mean log2 {best_log2:.2f})",
-    ]
-    if not (df["diverged"] == 1).any():
-        notes.append("no arm diverged within the grid")
-    return decide(per_seed, detail="; ".join(notes))
+    geo = {arm: float(np.exp(np.log(pd.concat(lrs)).mean())) for arm, lrs in tops.items()}
+    notes = [f"largest lr that still learned (geometric mean): {fmt_levels(geo)}"]
+    if (df[LEARNED] == 1).all():
+        notes.append("every run learned: no arm reached its limit within the grid")
+    result = decide(pd.DataFrame(top_ratio).mean(axis=1, skipna=False), detail="; ".join(notes))
+    best = decide(pd.DataFrame(best_ratio).mean(axis=1, skipna=False))
+    result = combine(result, best, "both", f"best lr on {score_name(df)}, log2 {with_}/{without}")
+    arms = tuple((f"bn {arm}", df[df["bn"] == arm]) for arm in (without, with_))
+    return result.replace(arms=arms, selected=tuple(selected))
 
 
-def suggestion_error(df: pd.DataFrame, claim: Claim, reference: pd.DataFrame | None) -> dict:
+def suggestion_error(df: pd.DataFrame, claim: Claim, reference: pd.DataFrame | None) -> Outcome:
     """Per seed: mean over arms of |log(suggested_lr / the reference family's best lr)|.
 
     An arm is a cell of the ``arm_cols`` present in both families. Its best lr is
-    the grid lr of ``reference`` with the lowest seed-mean log metric, among the
-    lrs where no seed diverged (a diverging lr is not a good one whatever its
-    other seeds did). An arm whose range tests never suggested an lr is left out.
+    the grid lr of ``reference`` with the best validation score, among the lrs
+    where no seed diverged (a diverging lr is not a good one whatever its other
+    seeds did). An arm whose range tests never suggested an lr is left out. The
+    comparison needs the reference runs at each best lr to have learned.
     """
     if reference is None or reference.empty:
-        return outcome(NOT_RUN, detail=f"needs the {claim.reference} family")
-    p, seeds, cols = claim.params, sorted(df["seed"].unique()), claim.params["arm_cols"]
-    ref = _usable(reference, [claim.metric])
+        return Outcome(NOT_RUN, detail=f"needs the {claim.reference} family")
+    p, seeds, cols = claim.params, seeds_of(df), claim.params["arm_cols"]
     cells = set(df[cols].itertuples(index=False, name=None))
-    cells &= set(ref[cols].itertuples(index=False, name=None))
+    cells &= set(reference[cols].itertuples(index=False, name=None))
     if not cells:
         raise Undecidable(f"no {'/'.join(cols)} cell in both {claim.family} and {claim.reference}")
-    notes, per_arm = [], []
+    notes, per_arm, arms, selected = [], [], [], []
     for cell in sorted(cells):
         arm = {c: [v] for c, v in zip(cols, cell, strict=True)}
-        runs, grid = df[_in_cell(df, arm)], ref[_in_cell(ref, arm)]
-        used, _ = _stable_levels(grid, "lr")
-        curve = _log(grid[claim.metric]).groupby(grid["lr"]).mean().reindex(used).dropna()
-        suggested = _log(runs["suggested_lr"])
-        if curve.empty or suggested.isna().all():
-            why = "no non-diverging lr in the grid" if curve.empty else "no suggestion"
-            notes.append(f"{_label(arm)} left out ({why})")
+        runs, grid = df[in_cell(df, arm)], reference[in_cell(reference, arm)]
+        used, _ = stable_levels(grid, "lr")
+        best = best_lr(grid[grid["lr"].isin(used)], "lr")
+        suggested = log_values(runs["suggested_lr"])
+        if best is None or suggested.isna().all():
+            why = "no non-diverging lr with validation numbers" if best is None else "no suggestion"
+            notes.append(f"{label(arm)} left out ({why})")
             continue
-        best = curve.idxmin()
         notes.append(
-            f"{_label(arm)}: suggested {np.exp(suggested.mean()):.3g} (geometric mean) "
+            f"{label(arm)}: suggested {np.exp(suggested.mean()):.3g} (geometric mean) "
             f"vs best {best:.3g}"
         )
-        per_arm.append(runs.assign(_arm=_label(arm), _r=(suggested - math.log(best)).abs()))
+        selected.append((f"best lr {label(arm)}", best))
+        arms.append((f"{claim.reference} {label(arm)}/lr {best:g}", grid[grid["lr"] == best]))
+        per_arm.append(runs.assign(_arm=label(arm), _r=(suggested - math.log(best)).abs()))
     if not per_arm:
         raise Undecidable(join_notes(*notes))
     runs = pd.concat(per_arm)
-    wide = _wide(runs, ["_arm"], runs["_r"], seeds)
-    return decide_by(wide.mean(axis=1), p, join_notes(*notes))
+    table = wide(runs, ["_arm"], runs["_r"], seeds)
+    result = decide_by(table.mean(axis=1), p, join_notes(*notes))
+    return result.replace(arms=tuple(arms), selected=tuple(selected))
 
 
 JUDGES = {
@@ -458,29 +418,35 @@ JUDGES = {
     "interior_optimum": interior_optimum,
     "gradient_evenness": gradient_evenness,
     "spread_contrast": spread_contrast,
-    "max_stable_lr": max_stable_lr,
+    "max_learning_lr": max_learning_lr,
     "suggestion_error": suggestion_error,
 }
 
 
-# ---- context for a claim's detail ----------------------------------------------------
+def profile(df: pd.DataFrame, spec: dict, metric: str) -> tuple[str, tuple]:
+    """Mean of a metric per cell of ``spec["by"]`` (with diverged counts), for the detail.
 
-
-def profile(df: pd.DataFrame, spec: dict, metric: str) -> str:
-    """Mean of a metric per cell of ``spec["by"]`` (with diverged counts), for the detail."""
+    With ``spec["best"]`` it also names the cell with the best validation score.
+    Returns the text and the selection made ((what, choice) pairs).
+    """
     metric, by = spec.get("metric", metric), spec["by"]
     try:
-        df = _select(df, spec.get("where", {}))
+        df = select(df, spec.get("where", {}))
     except Undecidable:
-        return ""
-    means = _usable(df, [metric]).groupby(by)[metric].mean()
+        return "", ()
+    means = usable(df, [metric]).groupby(by)[metric].mean()
     gone = df.groupby(by)["diverged"].sum()
     cells = []
     for key, mean in means.items():
-        text = f"{'/'.join(map(str, _as_list(key)))} {mean:.3g}"
+        text = f"{'/'.join(map(str, as_list(key)))} {mean:.3g}"
         cells.append(text + (f" ({int(gone[key])} diverged)" if gone[key] else ""))
     out = f"mean {metric} per {'/'.join(by)}: {', '.join(cells)}"
-    if spec.get("best") and means.notna().any():
-        best = means.idxmin() if spec["best"] == "min" else means.idxmax()
-        out += f"; best {'/'.join(by)}: {'/'.join(map(str, _as_list(best)))}"
-    return out
+    if not spec.get("best"):
+        return out, ()
+    val = df.assign(_score=scores(df)).groupby(by)["_score"].mean()
+    try:
+        best = best_key(val, f"the best {'/'.join(by)}")
+    except Undecidable as why:
+        return join_notes(out, str(why)), ()
+    name = "/".join(map(str, as_list(best)))
+    return f"{out}; best {'/'.join(by)} {name} on {score_name(df)}", ((f"best {by}", name),)

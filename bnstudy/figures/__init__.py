@@ -10,7 +10,8 @@ Modules, in dependency order (import the one you need; this package imports noth
 * ``style``     — page size, colours and markers, log axes, notes, legends
 * ``panels``    — metric-against-parameter figures: means with intervals per grid point
 * ``curves``    — learning curves: a metric per epoch, a band over the seeds
-* ``special``   — figures drawn their own way: lr trajectories, BN's γ/β, LR range test
+* ``special``   — figures drawn their own way: lr trajectories, BN's γ/β, LR range test,
+  d2l's LeNet table beside our seeds
 * ``svg``       — reproducible SVG with its font embedded (``save_svg``, ``svg_text``)
 * ``make``      — the entry point: ``make_figure`` by name, ``plot_family`` to SVG files
 * ``captions``  — ``figure_caption``: the caption refined by the family's data

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from bnstudy.families import GENERIC_PREFIX, PANEL_FIGURES, is_generic_figure
 from bnstudy.figures.curves import curves
 from bnstudy.figures.panels import final_vs_axis, panel_figure
-from bnstudy.figures.special import bn_affine, lr_trajectories, range_test
+from bnstudy.figures.special import bn_affine, d2l_accuracy, lr_trajectories, range_test
 from bnstudy.figures.style import FIGURE_RC
 from bnstudy.figures.svg import save_svg
 from bnstudy.io import read_table
@@ -28,6 +28,7 @@ DRAWERS = {
     "lr_trajectories": lr_trajectories,
     "bn_affine": bn_affine,
     "range_test": range_test,
+    "d2l_accuracy": d2l_accuracy,
 }
 
 

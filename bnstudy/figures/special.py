@@ -5,7 +5,9 @@
 * ``bn_affine`` (LeNet family): the first BN layer's learned γ and β per channel;
 * ``range_test`` (lr_range family): the LR range test's smoothed loss against the
   smoothed learning rate, smoothed exactly as the suggestion reads it
-  (β = :data:`bnstudy.vocab.RANGE_TEST_SMOOTHING`), the suggestion marked.
+  (β = :data:`bnstudy.vocab.RANGE_TEST_SMOOTHING`), the suggestion marked;
+* ``d2l_accuracy`` (lenet_d2l family): each setting's seeds, mean and interval, beside
+  the published single runs of Dive into Deep Learning at the same setting.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from bnstudy.figures.curves import curve_panels, seed_counts
 from bnstudy.figures.layout import config_table, fmt_value, param_label
 from bnstudy.figures.panels import headroom, interval_plot
 from bnstudy.figures.style import legend, line_colours, log_y, new_figure, note, panel_title
+from bnstudy.report.published import d2l_runs
 from bnstudy.stats import aggregate
 from bnstudy.summary import ordered_values
 from bnstudy.vocab import CI_LABEL, RANGE_TEST_SMOOTHING
@@ -196,4 +199,67 @@ def range_test(family: str, tidy: pd.DataFrame, summary: pd.DataFrame) -> Figure
     axes[0, -1].plot([], [], color="0.3", ls="--", lw=1.1, label="suggested lr")
     legend(fig, axes, "BN", [fmt_value(v) for v in lines] + ["suggested lr"])
     fig.suptitle(f"{family} family: LR range test (smoothed loss vs lr)", fontsize=10)
+    return fig
+
+
+# --------------------------------------------------------------------------- d2l's LeNet table
+
+#: How the published runs are drawn, by execution: (marker face, legend label); black
+#: diamonds, beside the setting's own seeds.
+D2L_EXECUTIONS = {
+    1: ("black", "d2l, the book's run"),
+    2: ("white", "d2l, second execution"),
+}
+
+
+def d2l_settings(summary: pd.DataFrame) -> pd.DataFrame:
+    """The configurations of the runs as (bn, lr, setting label), in BN order, lr high first."""
+    configs = summary[["bn", "lr"]].drop_duplicates()
+    bns = ordered_values(configs, "bn")
+    configs = configs.assign(
+        _b=configs["bn"].map({b: i for i, b in enumerate(bns)}), _l=-configs["lr"]
+    ).sort_values(["_b", "_l"])
+    labels = [
+        f"BN {b}\nlr {fmt_value(lr)}" for b, lr in zip(configs["bn"], configs["lr"], strict=True)
+    ]
+    return configs.drop(columns=["_b", "_l"]).assign(setting=labels).reset_index(drop=True)
+
+
+def d2l_accuracy(family: str, tidy: pd.DataFrame, summary: pd.DataFrame) -> Figure:
+    """Final test accuracy per setting (seeds, mean and interval) with d2l's published runs."""
+    settings = d2l_settings(summary)
+    runs = summary.merge(settings, on=["bn", "lr"])
+    agg = aggregate(runs, ["bn", "setting"], "final_acc")
+    ok = runs[runs["diverged"] == 0]
+    order = settings["setting"].tolist()
+    fig, axes = new_figure(1, 1, row_height=2.8)
+    ax = axes[0, 0]
+    slots = interval_plot(
+        ax,
+        agg,
+        "setting",
+        "bn",
+        xlog=False,
+        order=order,
+        dodge=0.0,
+        points=ok.assign(value=ok["final_acc"])[["bn", "setting", "value"]],
+    )
+    at = {(b, lr): i for i, (b, lr) in enumerate(zip(settings["bn"], settings["lr"], strict=True))}
+    for run in d2l_runs():
+        x = at.get((run["bn"], run["lr"]))
+        if x is None:
+            continue
+        face, label = D2L_EXECUTIONS[run["execution"]]
+        ax.plot([x + 0.22], [run["value"]], "D", ms=5.5, mfc=face, mec="black", label=label)
+    ax.set_xticks(range(len(order)), order)
+    ax.set_xlim(-0.5, len(order) - 0.5)
+    ax.set_ylabel("final test accuracy")
+    panel_title(ax, "each setting: seeds, mean and interval; d2l's single runs beside it")
+    headroom(axes, slots)
+    labels = [fmt_value(b) for b in ordered_values(settings, "bn")]
+    legend(fig, axes, "BN", labels + [label for _, label in D2L_EXECUTIONS.values()])
+    fig.suptitle(
+        f"{family} family: final test accuracy, {CI_LABEL} intervals",
+        fontsize=10,
+    )
     return fig

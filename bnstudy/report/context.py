@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 
+from bnstudy.claims.learning import learned_counts as count_learned
 from bnstudy.families import FAMILIES
-from bnstudy.report.fmt import CI, fmt_duration
+from bnstudy.report.fmt import CI, POWER_LABEL, fmt_duration
 from bnstudy.report.inputs import ReportInputs
 from bnstudy.report.jobs import jobs_context
 from bnstudy.report.numbers import family_grid, family_runs, n_seeds
@@ -30,11 +32,37 @@ from bnstudy.report.sections.front import (
     references,
     setup,
 )
+from bnstudy.report.sections.methods import budget, methods
+from bnstudy.report.sections.reproduction import reproduction_section
 from bnstudy.report.sections.results import family_title, results
 from bnstudy.report.sections.shared import Shared
 
 #: Where the snapshot of the last build lives, as the report names it by default.
 SNAPSHOT = "results/report/last_build"
+
+
+def learned_text(counts: pd.DataFrame) -> dict[str, str]:
+    """Family -> "12 of 15 runs learned" from ``claims.learning.learned_counts``' table
+    (columns family, learned, runs, unknown: runs that recorded no reference to tell).
+
+    >>> learned_text(pd.DataFrame({"family": ["depth", "lr", "old"], "learned": [35, 4, 0],
+    ...                            "runs": [36, 6, 3], "unknown": [0, 2, 3]}))
+    {'depth': '35 of 36 runs learned', 'lr': '4 of 6 runs learned (2 could not tell)'}
+    """
+    out = {}
+    for row in counts.to_dict("records"):
+        if int(row["unknown"]) == int(row["runs"]):
+            continue  # runs from before "did it learn?" was recorded: nothing to say
+        text = f"{int(row['learned'])} of {int(row['runs'])} runs learned"
+        if row.get("unknown"):
+            text += f" ({int(row['unknown'])} could not tell)"
+        out[str(row["family"])] = text
+    return out
+
+
+def learned_counts(inputs: ReportInputs) -> dict[str, str]:
+    """How many runs of each family learned, as the claims package counts them."""
+    return learned_text(count_learned({f: inputs.summaries[f] for f in inputs.families}))
 
 
 def shared(inputs: ReportInputs) -> Shared:
@@ -57,6 +85,7 @@ def shared(inputs: ReportInputs) -> Shared:
         jobs=jobs_context(inputs.jobs),
         prefix=snakemake_prefix(prov.get("configfiles") or []),
         revision=str(prov.get("code_revision", "unknown")),
+        learned=learned_counts(inputs),
     )
 
 
@@ -82,7 +111,10 @@ def build_context(inputs: ReportInputs, diff: dict | None = None, snapshot: str 
         "abstract": abstract(inputs, common),
         "introduction": introduction(inputs, common),
         "setup": setup(inputs, common, figures),
+        "methods": methods(inputs, common),
+        "budget": budget(inputs, common),
         "results": results(inputs, common, figures, xrefs),
+        "reproduction": reproduction_section(inputs, common, figures),
         "claims": claims(common),
         "strategy": strategy(common),
         "limitations": limitations(inputs, common),
@@ -93,6 +125,7 @@ def build_context(inputs: ReportInputs, diff: dict | None = None, snapshot: str 
     return {
         "title": title(inputs.config),
         "confidence": CI,
+        "power": POWER_LABEL,
         "build": {
             "code_revision": common.revision,
             "generated": sections["appendix"]["generated"],

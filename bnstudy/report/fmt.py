@@ -12,12 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
+from bnstudy.stats import POWER
 from bnstudy.vocab import CI_LABEL
 
 #: What the report prints for a missing number.
 DASH = "–"
 #: The confidence level of every interval as the report prints it, on one line: "95 %".
 CI = CI_LABEL.replace(" ", "\u00a0")
+#: The power of every minimum detectable effect, printed the same way: "80 %".
+POWER_LABEL = f"{POWER:.0%}".replace("%", "\u00a0%")
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -105,6 +108,23 @@ def fmt_param(value) -> str:
 def fmt_count(x) -> str:
     """A count such as a number of seeds; missing → "–"."""
     return DASH if x is None or not np.isfinite(float(x)) else str(int(x))
+
+
+def fmt_seeds(seeds) -> str:
+    """Seeds, sorted, with runs of consecutive seeds joined.
+
+    >>> fmt_seeds([2, 0, 1, 5]), fmt_seeds([3]), fmt_seeds([])
+    ('0–2, 5', '3', '')
+    """
+    seeds = sorted({int(s) for s in seeds})
+    parts, start = [], None
+    for i, s in enumerate(seeds):
+        if start is None:
+            start = s
+        if i + 1 == len(seeds) or seeds[i + 1] != s + 1:
+            parts.append(str(start) if start == s else f"{start}–{s}")
+            start = None
+    return ", ".join(parts)
 
 
 def fmt_change(fraction: float) -> str:

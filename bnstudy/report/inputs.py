@@ -20,8 +20,8 @@ from bnstudy.claims.advice import conclusions
 from bnstudy.claims.catalogue import claim_statement
 from bnstudy.families import ordered_families
 from bnstudy.io import read_table
-from bnstudy.report.fmt import CI, fmt, fmt_interval
 from bnstudy.report.provenance import collect_provenance
+from bnstudy.report.verdicts import evidence
 from bnstudy.tables import failed_rows
 
 #: The repository: its git revision is the report's code revision.
@@ -38,7 +38,9 @@ class ReportInputs:
     ``results/metrics/<family>.csv`` and ``…_summary.csv``); ``jobs`` is the jobs table
     in workflow order (``bnstudy.report.jobs``) and ``jobs_figure`` the SVG drawn from
     it; ``rulegraph`` is (DOT text, SVG path) of the workflow's rule graph; ``failed``
-    maps a family to its configurations whose training failed (``config_id``, ``error``).
+    maps a family to its configurations whose training failed (``config_id``, ``error``);
+    ``sweeps`` a family to its sweep table (``bnstudy.sweeps``: every configuration at
+    every learning rate it trained, per seed), which the budget counts runs from.
     """
 
     config: Mapping  # the study's configuration as run
@@ -54,6 +56,7 @@ class ReportInputs:
     jobs_figure: str | None = None
     rulegraph: tuple[str, str] | None = None
     failed: dict[str, list[dict]] = field(default_factory=dict)
+    sweeps: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def families(self) -> list[str]:
@@ -61,19 +64,10 @@ class ReportInputs:
         return ordered_families(f for f, s in self.summaries.items() if not s.empty)
 
 
-def evidence(row: Mapping) -> str:
-    """A claims row's numbers as the report writes them into an advice sentence:
-    effect, interval and seeds, or that no seed pair could be used."""
-    n = int(row["n_seeds"]) if pd.notna(row["n_seeds"]) else 0
-    if not (n and pd.notna(row["effect"])):
-        return "no usable seed pairs"
-    interval = fmt_interval(row["ci_low"], row["ci_high"])
-    return f"{fmt(row['effect'])}, {CI} CI {interval}, {n} seed{'s' * (n != 1)}"
-
-
 def advice_texts(claims: pd.DataFrame) -> list[dict]:
     """Each judged claim's advice for its verdict, with its numbers as the report prints
-    them (the sentences are the claims' own: ``bnstudy.claims.advice``)."""
+    them (the sentences are the claims' own: ``bnstudy.claims.advice``; the numbers the
+    tuned reading's where there is one, ``verdicts.evidence``)."""
     return conclusions(claims, evidence)
 
 
@@ -121,6 +115,7 @@ def read_inputs(
     rulegraph: tuple[str, str] | None = None,
     configfiles: list[str] | None = None,
     runs: Mapping[str, str] | None = None,
+    sweeps: Mapping[str, str] | None = None,
 ) -> ReportInputs:
     """The report's inputs from the pipeline's files.
 
@@ -131,7 +126,7 @@ def read_inputs(
     the ``plot_job_resources`` rule writes them; ``rulegraph`` (DOT path, SVG path) the
     workflow's rule graph; ``configfiles`` the config files the study ran with (for the
     commands shown); ``runs`` maps a family to its runs table, whose failed
-    configurations the report marks.
+    configurations the report marks; ``sweeps`` a family to its sweep table.
     """
     claims = with_statements(read_table(claims_path))
     return ReportInputs(
@@ -155,4 +150,5 @@ def read_inputs(
             else None
         ),
         failed={fam: failed_rows(read_table(path)) for fam, path in (runs or {}).items()},
+        sweeps={fam: read_table(path) for fam, path in (sweeps or {}).items()},
     )

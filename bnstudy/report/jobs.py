@@ -16,8 +16,9 @@ import pandas as pd
 
 from bnstudy.report.fmt import DASH, fmt_duration, fmt_seconds
 
-#: Columns of the jobs table: rule, job (its wildcards as a path), wall seconds, peak MB.
-COLUMNS = ["rule", "job", "s", "max_rss"]
+#: Columns of the jobs table: rule, job (its wildcards as a path), wall seconds, peak MB,
+#: CPU seconds (user + system of the job's processes).
+COLUMNS = ["rule", "job", "s", "max_rss", "cpu_time"]
 
 
 def read_benchmarks(folder) -> pd.DataFrame:
@@ -26,8 +27,9 @@ def read_benchmarks(folder) -> pd.DataFrame:
     The first path component is the rule (``train_config/depth/act~tanh/….tsv``), the rest
     the job; a file directly in ``folder`` is a rule without wildcards. ``s`` is the job's
     wall time in seconds and ``max_rss`` its peak resident memory in MB ("-" or "NA" when
-    the job was too short to be sampled: missing). Files Snakemake is still writing, or
-    that cannot be read, are skipped.
+    the job was too short to be sampled: missing), ``cpu_time`` its CPU seconds (missing
+    likewise, and in files of older Snakemake versions). Files Snakemake is still
+    writing, or that cannot be read, are skipped.
     """
     rows = []
     folder = Path(folder)
@@ -48,6 +50,7 @@ def read_benchmarks(folder) -> pd.DataFrame:
                 "job": "/".join(rel.parts[1:]) or DASH,
                 "s": pd.to_numeric(first.get("s"), errors="coerce"),
                 "max_rss": pd.to_numeric(first.get("max_rss"), errors="coerce"),
+                "cpu_time": pd.to_numeric(first.get("cpu_time"), errors="coerce"),
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from bnstudy.families import ACCURACY, FAMILIES, FINAL, PANEL_FIGURES, is_generic_figure
-from bnstudy.report.fmt import CI, fmt, fmt_estimate, fmt_interval, fmt_param
+from bnstudy.report.fmt import CI, fmt, fmt_estimate, fmt_interval, fmt_param, fmt_seeds
 from bnstudy.report.prose import (
     KEY_NUMBER_NAMES,
     MODEL_PARAMS,
@@ -160,6 +160,11 @@ def family_runs(name: str, summary: pd.DataFrame, figures=()) -> FamilyRuns:
     return FamilyRuns(name, derived, varying, fixed, metrics, final, aggregates)
 
 
+def cell_set(value) -> bool:
+    """Whether a configuration cell holds a value (an empty ``lr_sweep`` reads as NaN)."""
+    return not (value is None or (isinstance(value, float) and np.isnan(value)) or value == "")
+
+
 def family_grid(runs: FamilyRuns) -> dict:
     """What the family ran: its grid's values, its fixed settings, its size, divergences."""
     summary = runs.summary
@@ -172,12 +177,13 @@ def family_grid(runs: FamilyRuns) -> dict:
         "fixed": [
             (param_name(c), fmt_param(summary[c].iloc[0]))
             for c in runs.fixed
-            if c not in ("dataset", "model")
+            if c not in ("dataset", "model") and cell_set(summary[c].iloc[0])
         ],
         "dataset": ", ".join(str(v) for v in summary["dataset"].unique()),
         "model": ", ".join(str(v) for v in summary["model"].unique()),
         "n_configs": str(summary["config_id"].nunique()),
         "n_seeds": n_seeds(summary),
+        "seeds": fmt_seeds(summary["seed"]),
         "n_runs": str(len(summary)),
         "n_diverged": str(int((summary["diverged"] == 1).sum())),
     }

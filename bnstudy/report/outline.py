@@ -16,7 +16,10 @@ from pathlib import Path
 SECTIONS = (
     ("introduction", "Introduction"),
     ("setup", "Setup"),
+    ("methods", "How the verdicts are computed"),
+    ("budget", "Compute budget"),
     ("results", "Results"),
+    ("reproduction", "Reproduction: the published LeNet runs among our seeds"),
     ("claims", "Claims and verdicts"),
     ("strategy", "Tuning strategy"),
     ("limitations", "Limitations"),

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from bnstudy.report.fmt import CI
 
+# The literature's published numbers, re-exported: the report quotes them as prose.LITERATURE.
+from bnstudy.report.published import LITERATURE as LITERATURE
+
 TITLE = (
     "Tuning networks with Batch Normalization: rules of thumb re-tested with seeds and intervals"
 )
@@ -38,14 +41,44 @@ IMAGE_SOURCE_TEXT = {
         "noise, from a seeded generator."
     ),
     "fashion_mnist": (
-        "Fashion-MNIST (Xiao et al., 2017), read from its four standard IDX files: grey-scale "
-        "photographs of clothing and accessories."
+        "Fashion-MNIST (Xiao et al., 2017), the study's default image data, read from its four "
+        "standard IDX files: grey-scale photographs of clothing and accessories."
     ),
 }
+#: Whether the Fashion-MNIST files' content was checked, by the meta's ``verified``.
+INTEGRITY_TEXT = {
+    True: (
+        "Before any job ran, the content of each file was checked against the published "
+        "Fashion-MNIST after decompression (magic number, sample count and SHA-256 of the "
+        "decompressed bytes), so a recompressed copy passes and a corrupt or truncated one "
+        "stops the pipeline."
+    ),
+    False: (
+        "The files' content was not checked against the published Fashion-MNIST "
+        "(verify_checksums off): they may be a subset or another IDX set."
+    ),
+}
+#: What the validation split is, after its size.
+VALIDATION_TEXT = (
+    "The validation samples are held out of the training data (chosen by the dataset seed): "
+    "they are never trained on, every selection the claims make reads them, and the test "
+    "samples are only reported."
+)
 #: What an image dataset whose meta lacks its source says.
 SOURCE_NOT_RECORDED = " Its source (procedural shapes or Fashion-MNIST) was not recorded."
 #: Meta entries the dataset text already says in words (or that are too long to list).
-META_IN_TEXT = {"name", "task", "source", "class_names", "input_shape", "n_train", "n_test"}
+META_IN_TEXT = {
+    "name",
+    "task",
+    "source",
+    "class_names",
+    "input_shape",
+    "n_train",
+    "n_val",
+    "n_test",
+    "folder",
+    "verified",
+}
 
 MODEL_TEXT = {
     "mlp": (
@@ -98,6 +131,8 @@ PARAM_NAMES = {
     "batch_size": "batch size",
     "epochs": "epochs",
     "diverge_factor": "divergence factor",
+    "validation": "validation held out",
+    "lr_sweep": "lr sweep",
 }
 #: Columns whose values name themselves in a configuration label ("relu", not "act relu").
 SELF_NAMED = ("act", "optimizer", "schedule")
@@ -168,27 +203,6 @@ REFERENCES = [
 ]
 #: The reference cited only when the image families used Fashion-MNIST.
 FASHION_MNIST_REF = "xiao2017"
-#: The literature's numbers (docs/study.md §7), quoted as published: the only numbers in
-#: the report that the runs do not compute. Text, so that they print exactly as published.
-LITERATURE = {
-    "ioffe2015": {"fewer_steps": "14×"},
-    "d2l": {
-        "lr": "1.0",
-        "epochs": "10",
-        "batch": "256",
-        "library": "0.869",
-        "library_train": "0.908",
-        "scratch": "0.801",
-        "library_again": "0.708",
-        "scratch_again": "0.807",
-        "library_rate": "60,220",
-        "scratch_rate": "35,561",
-        "plain_lr": "0.9",
-        "plain": "0.779",
-    },
-    "wu2018": {"batch": "16"},
-}
-
 # --------------------------------------------------------------------------- certainty
 
 #: How sure a recommendation of the tuning strategy is, by its claim's verdict:

@@ -36,7 +36,7 @@ from bnstudy.training.stacked import build_stacked, per_seed
 
 
 @dataclass
-class _EpochTotals:
+class EpochTotals:
     """Per-seed sums over one epoch's steps."""
 
     loss: torch.Tensor  # (S,) sum of batch losses
@@ -47,18 +47,36 @@ class _EpochTotals:
 
 
 class BatchedTraining:
-    """The state of one batched training: model, optimizer, one schedule per seed, records."""
+    """The state of one batched training: model, optimizer, one schedule per slot, records.
 
-    def __init__(self, cfg: TrainConfig, data: dict, seeds: list[int], device: torch.device):
+    A slot is one seed at one base learning rate: the configuration's ``lr`` for every
+    seed, then each lr of ``lrs`` beyond it (a learning-rate sweep in the same job).
+    Slots of one seed share its initial weights and its shuffling.
+    """
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        data: dict,
+        seeds: list[int],
+        device: torch.device,
+        lrs: list[float] | None = None,
+    ):
         self.cfg, self.task, self.device = cfg, data["task"], device
-        self.s = len(seeds)
-        self.runs = [SeedRun(seed) for seed in seeds]
+        slots = [(lr, seed) for lr in (lrs or [cfg.lr]) for seed in seeds]
+        self.s = len(slots)
+        self.runs = [SeedRun(seed, lr=lr) for lr, seed in slots]
         self.x_train, self.y_train = data["x_train"].to(device), data["y_train"].to(device)
-        self.x_test, self.y_test = data["x_test"].to(device), data["y_test"].to(device)
+        self.splits = {
+            split: (data[f"x_{split}"].to(device), data[f"y_{split}"].to(device))
+            for split in ("test", "val")
+            if len(data.get(f"y_{split}", ()))
+        }
+        self.references = records.data_references(data)
         self.range_test = cfg.schedule == "range_test"
 
-        self.model = build_stacked(cfg, data, seeds).to(device)
-        self.shuffles = [torch.Generator().manual_seed(seed) for seed in seeds]
+        self.model = build_stacked(cfg, data, [seed for _, seed in slots]).to(device)
+        self.shuffles = [torch.Generator().manual_seed(seed) for _, seed in slots]
         self.optimizer = StackedOptimizer(cfg, list(self.model.parameters()), self.s)
         self.layers = self.model.weight_layers()
         self.n = self.x_train.shape[0]
@@ -68,11 +86,11 @@ class BatchedTraining:
         if merged:
             records.log_merge(self.n, cfg.batch_size)
         self.schedules = [
-            records.run_schedule(cfg, LrHolder(cfg.lr), len(self.slices)) for _ in seeds
+            records.run_schedule(cfg, LrHolder(lr), len(self.slices), lr) for lr, _ in slots
         ]
         self.active = [True] * self.s  # still training (not diverged, range test not stopped)
         self.first_loss: list[float | None] = [None] * self.s
-        self.sweeps: list[list[tuple[float, float]]] = [[] for _ in seeds]
+        self.sweeps: list[list[tuple[float, float]]] = [[] for _ in slots]
         self.last_epoch = [0] * self.s
 
     def train(self) -> list[SeedRun]:
@@ -85,26 +103,47 @@ class BatchedTraining:
 
     def epoch(self, epoch: int) -> None:
         """One epoch of every live seed: shuffle, step through the batches, evaluate, record."""
-        s, device = self.s, self.device
         start = time.perf_counter()
         perms = torch.stack([torch.randperm(self.n, generator=g) for g in self.shuffles])
-        perms = perms.to(device)
+        perms = perms.to(self.device)
         self.model.train()
-        totals = _EpochTotals(
+        totals = self.new_totals()
+        for sl in self.slices:
+            if not self.step(perms[:, sl], totals):
+                break
+        stepping = time.perf_counter() - start
+        evaluations = self.evaluate()
+        elapsed = time.perf_counter() - start
+        self.record(epoch, totals, evaluations, (elapsed, stepping))
+
+    def evaluate(self) -> list[records.Evaluation]:
+        """Every slot's test (and validation) loss and accuracy, in evaluation mode."""
+        out = {
+            split: evaluate(self.model, x, y, self.task) for split, (x, y) in self.splits.items()
+        }
+        test_loss, test_acc = out["test"]
+        val_loss, val_acc = out.get("val", (None, None))
+        return [
+            records.Evaluation(
+                test_loss[i],
+                None if test_acc is None else test_acc[i],
+                None if val_loss is None else val_loss[i],
+                None if val_acc is None else val_acc[i],
+            )
+            for i in range(self.s)
+        ]
+
+    def new_totals(self) -> EpochTotals:
+        s, device = self.s, self.device
+        return EpochTotals(
             loss=torch.zeros(s, device=device),
             grads=torch.zeros(len(self.layers), s, device=device),
             lr=[0.0] * s,
             steps=[0] * s,
             stopped=[False] * s,
         )
-        for sl in self.slices:
-            if not self.step(perms[:, sl], totals):
-                break
-        test_loss, test_acc = evaluate(self.model, self.x_test, self.y_test, self.task)
-        elapsed = time.perf_counter() - start
-        self.record(epoch, totals, test_loss, test_acc, elapsed)
 
-    def step(self, idx: torch.Tensor, totals: _EpochTotals) -> bool:
+    def step(self, idx: torch.Tensor, totals: EpochTotals) -> bool:
         """One optimizer step on each live seed's batch ``idx`` (S, B); False once none is live."""
         s = self.s
         lrs = [sch.current_lr() if self.active[i] else 0.0 for i, sch in enumerate(self.schedules)]
@@ -137,9 +176,11 @@ class BatchedTraining:
                     self.sweeps[i].append((lrs[i], values[i]))
         return True
 
-    def record(self, epoch: int, totals: _EpochTotals, test_loss, test_acc, elapsed) -> None:
+    def record(self, epoch: int, totals: EpochTotals, evaluations, seconds) -> None:
         """The epoch's rows of every seed that trained in it; a non-finite test loss
-        counts as an explosion. A range test's explosion ends its sweep, not the run."""
+        counts as an explosion. A range test's explosion ends its sweep, not the run.
+        ``seconds`` is (the epoch's wall time, its optimizer steps' wall time)."""
+        elapsed, stepping = seconds
         busy = [
             i for i in range(self.s) if self.active[i] or (totals.stopped[i] and totals.steps[i])
         ]
@@ -147,7 +188,7 @@ class BatchedTraining:
             stopped = totals.stopped[i]
             if not (self.active[i] or stopped):
                 continue
-            if self.active[i] and not math.isfinite(test_loss[i]):
+            if self.active[i] and not math.isfinite(evaluations[i].test_loss):
                 self.active[i], stopped = False, True
             if stopped and not self.range_test:
                 records.record_divergence(run, epoch)
@@ -161,12 +202,12 @@ class BatchedTraining:
                 run,
                 epoch,
                 train_loss,
-                None if stopped else test_loss[i],
-                None if stopped or test_acc is None else test_acc[i],
+                None if stopped else evaluations[i],
                 totals.lr[i] / steps,
                 (totals.grads[:, i] / steps).tolist(),
             )
-            run.times.append((run.seed, epoch, elapsed / max(len(busy), 1)))
+            share = max(len(busy), 1)
+            run.times.append((run.seed, epoch, elapsed / share, stepping / share))
             self.last_epoch[i] = epoch
             if stopped:
                 records.log.info("seed %d: LR range test stopped where the loss exploded", run.seed)
@@ -174,14 +215,21 @@ class BatchedTraining:
     def finish(self) -> None:
         """End-of-training probes and the closing rows of every seed that did not diverge."""
         measured = probes(self.model, self.x_train, self.cfg)
+        sizes = records.weight_counts(m.weight.numel() // self.s for m in self.layers)
         for i, run in enumerate(self.runs):
             if not run.diverged:
                 sweep = self.sweeps[i] if self.range_test else None
-                records.finish_run(run, self.last_epoch[i], measured[i], sweep)
+                found = {**measured[i], **sizes, **self.references}
+                records.finish_run(run, self.last_epoch[i], found, sweep)
 
 
 def train_seeds_batched(
-    cfg: TrainConfig, data: dict, seeds: list[int], device: torch.device
+    cfg: TrainConfig,
+    data: dict,
+    seeds: list[int],
+    device: torch.device,
+    lrs: list[float] | None = None,
 ) -> list[SeedRun]:
-    """Train all ``seeds`` of ``cfg`` at once; one ``SeedRun`` per seed."""
-    return BatchedTraining(cfg, data, seeds, device).train()
+    """Train all ``seeds`` of ``cfg`` at once, at each lr of ``lrs`` (default: ``cfg.lr``);
+    one ``SeedRun`` per seed and lr, lr-major."""
+    return BatchedTraining(cfg, data, seeds, device, lrs).train()

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bnstudy.config import TrainConfig
-from bnstudy.training.records import DEAD_FRAC, affine_probes, bn_gap_probes
+from bnstudy.training.records import DEAD_FRAC, affine_probes, bn_gap_probes, relative_gaps
 from bnstudy.training.stacked import StackedModel
 
 
@@ -82,13 +82,12 @@ class ChannelStats:
         self.m2 = self.m2 + m2_b + delta**2 * (self.n * n_b / n)
         self.n = n
 
-    def gaps(self, running_mean, running_var) -> tuple[torch.Tensor, torch.Tensor]:
-        """|running − true| mean and (unbiased) variance per channel, as BN keeps them."""
+    def gaps(self, running_mean, running_var) -> tuple[torch.Tensor, ...]:
+        """Per channel |running − true| mean and (unbiased) variance, as BN keeps them,
+        absolute and relative (``records.relative_gaps``)."""
         var = self.m2 / (self.n - 1)
-        return (
-            (running_mean.double() - self.mean).abs().float(),
-            (running_var.double() - var).abs().float(),
-        )
+        gaps = relative_gaps(running_mean.double(), running_var.double(), self.mean, var)
+        return tuple(g.float() for g in gaps)
 
 
 @torch.no_grad()
@@ -105,13 +104,9 @@ def probes(model: StackedModel, x_train, cfg: TrainConfig) -> list[dict[str, flo
     stats, dead = _training_set_pass(model, x_train, bns, relus)
     out: list[dict[str, float]] = [{} for _ in range(s)]
     for j, m in enumerate(bns, start=1):
-        mean_gap, var_gap = stats[m].gaps(m.bn.running_mean, m.bn.running_var)
+        gaps = [g.view(s, -1) for g in stats[m].gaps(m.bn.running_mean, m.bn.running_var)]
         for i in range(s):
-            out[i].update(
-                bn_gap_probes(
-                    j, mean_gap.view(s, -1)[i].mean().item(), var_gap.view(s, -1)[i].mean().item()
-                )
-            )
+            out[i].update(bn_gap_probes(j, *(g[i].mean().item() for g in gaps)))
     if relus:
         all_dead = torch.cat([dead[m] for m in relus], dim=1)
         for i in range(s):

@@ -6,6 +6,11 @@ run's tidy metrics (``metrics.csv``), per-epoch wall times (``timing.csv``) and
 resolved configuration (``config.json``: the exact values it ran with, the
 library versions, its device, threads and peak memory). ``train_runs`` and
 ``train_config`` are the same training for code and tests, without files.
+
+A configuration with an ``lr_sweep`` trains every seed at each of those learning
+rates too, as further slots of the same batched model; their rows go to the run's
+``sweep.csv`` (the same columns as ``metrics.csv`` plus the slot's ``lr``), from
+which an arm's own best learning rate is chosen on validation data.
 """
 
 from __future__ import annotations
@@ -20,7 +25,11 @@ import torch
 
 from bnstudy import io
 from bnstudy.config import TrainConfig
+from bnstudy.integrity import RECORD_KEY, record_outputs
 from bnstudy.training.records import METRICS_COLUMNS, TIMING_COLUMNS, SeedRun
+
+#: Columns of a run's sweep.csv: the metrics of its learning-rate sweep, per slot lr.
+SWEEP_COLUMNS = ["lr", *METRICS_COLUMNS]
 
 if TYPE_CHECKING:  # pandas costs a training job 0.2 s to import; only tests want tables
     import pandas as pd
@@ -34,23 +43,48 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def slot_lrs(cfg: TrainConfig) -> list[float]:
+    """The base learning rates a configuration trains: its own, then its sweep's others.
+
+    >>> slot_lrs(TrainConfig(lr=0.1, lr_sweep=(0.01, 0.1, 1.0)))
+    [0.1, 0.01, 1.0]
+    """
+    return [cfg.lr, *(lr for lr in cfg.lr_sweep if lr != cfg.lr)]
+
+
+def prepare_data(cfg: TrainConfig, data: dict) -> dict:
+    """The dataset as this configuration trains on it: images flattened for MLP-d, and
+    with ``validation: false`` the validation split joined to the training split."""
+    if data["task"] != "regression" and cfg.model == "mlp" and data["x_train"].ndim > 2:
+        data = {**data, **{k: v.flatten(1) for k, v in data.items() if k.startswith("x_")}}
+    if not cfg.validation and len(data.get("y_val", ())):
+        joined = {
+            "x_train": torch.cat([data["x_train"], data["x_val"]]),
+            "y_train": torch.cat([data["y_train"], data["y_val"]]),
+        }
+        data = {k: v for k, v in data.items() if k not in ("x_val", "y_val")} | joined
+    return data
+
+
 def train_runs(
     cfg: TrainConfig, data: dict, seeds: list[int], device: str = "cpu", batched: bool = True
 ) -> list[SeedRun]:
-    """Train every seed of one configuration; one ``SeedRun`` per seed.
+    """Train every seed of one configuration at each of its ``slot_lrs``; one ``SeedRun``
+    per seed and lr (lr-major: the configuration's own lr first).
 
-    ``batched`` trains all seeds as one stacked model (``bnstudy.training.batched``);
+    ``batched`` trains all of them as one stacked model (``bnstudy.training.batched``);
     ``batched=False`` trains them one after another with the reference trainer
     (``bnstudy.training.reference``). Both give the same metrics to float32 rounding.
     """
     dev = resolve_device(device)
+    lrs = slot_lrs(cfg)
     if batched:
         from bnstudy.training.batched import train_seeds_batched
 
-        return train_seeds_batched(cfg, data, seeds, dev)
+        return train_seeds_batched(cfg, data, seeds, dev, lrs)
     from bnstudy.training.reference import train_seed
 
-    return [train_seed(cfg, data, seed, dev) for seed in seeds]
+    return [train_seed(cfg, data, seed, dev, lr) for lr in lrs for seed in seeds]
 
 
 def train_config(
@@ -59,7 +93,7 @@ def train_config(
     """``train_runs`` as tables: (tidy metrics, per-epoch wall times)."""
     import pandas as pd
 
-    runs = train_runs(cfg, data, seeds, device, batched)
+    runs = [r for r in train_runs(cfg, data, seeds, device, batched) if r.lr == cfg.lr]
     metrics = pd.DataFrame([row for r in runs for row in r.rows], columns=METRICS_COLUMNS)
     timing = pd.DataFrame([t for r in runs for t in r.times], columns=TIMING_COLUMNS)
     return metrics, timing
@@ -109,7 +143,7 @@ def run_job(
 
     ``params`` is the job's own configuration: ``{"family": ..., "config_id": ...,
     "config": {...}, "seeds": [...], "device": ...}``. ``outputs`` names the
-    ``metrics``, ``timing`` and ``resolved`` files.
+    ``metrics``, ``timing``, ``sweep`` and ``resolved`` files.
 
     A configuration that raises is recorded, not lost with the rest: its
     resolved config says ``"status": "failed"`` with the error, its metrics and
@@ -129,17 +163,14 @@ def run_job(
     status, error = "ok", None
     try:
         _injected_failure(params)
-        data = load_dataset(data_path)
-        if data["task"] != "regression" and cfg.model == "mlp" and data["x_train"].ndim > 2:
-            flat = {"x_train": data["x_train"].flatten(1), "x_test": data["x_test"].flatten(1)}
-            data = {**data, **flat}
+        data = prepare_data(cfg, load_dataset(data_path))
         runs = train_runs(cfg, data, params["seeds"], params.get("device", "cpu"))
         n_div = sum(r.diverged for r in runs)
         log.info(
-            "done in %.2f s: %d of %d seeds diverged",
+            "done in %.2f s: %d of %d runs (seeds × learning rates) diverged",
             time.perf_counter() - start,
             n_div,
-            len(params["seeds"]),
+            len(runs),
         )
     except Exception as err:  # not KeyboardInterrupt: an interrupted job must not look done
         log.exception("training failed; recorded as a failed configuration")
@@ -156,6 +187,13 @@ def run_job(
         "peak_rss_mb": peak_rss_mb(),
         "versions": library_versions(),
     }
-    io.write_rows(outputs["metrics"], METRICS_COLUMNS, [row for r in runs for row in r.rows])
-    io.write_rows(outputs["timing"], TIMING_COLUMNS, [t for r in runs for t in r.times])
+    own = [r for r in runs if r.lr == cfg.lr]
+    swept = [(r.lr, *row) for r in runs if r.lr != cfg.lr for row in r.rows]
+    io.write_rows(outputs["metrics"], METRICS_COLUMNS, [row for r in own for row in r.rows])
+    io.write_rows(outputs["timing"], TIMING_COLUMNS, [t for r in own for t in r.times])
+    if "sweep" in outputs:
+        io.write_rows(outputs["sweep"], SWEEP_COLUMNS, swept)
+    # What was written, so that a later change to these files is caught (bnstudy.audit).
+    data_files = {name: path for name, path in outputs.items() if name != "resolved"}
+    resolved[RECORD_KEY] = record_outputs(data_files)
     io.write_json(outputs["resolved"], resolved)

@@ -87,9 +87,10 @@ def end_of_training_probes(
     probes: dict[str, float] = {}
     for j, m in enumerate(bns, start=1):
         z = captured[m].transpose(0, 1).flatten(1)  # (C, N·H·W): per-channel, as BN takes them
-        mean_gap = (m.running_mean - z.mean(1)).abs().mean().item()
-        var_gap = (m.running_var - z.var(1, unbiased=True)).abs().mean().item()
-        probes.update(records.bn_gap_probes(j, mean_gap, var_gap))
+        gaps = records.relative_gaps(
+            m.running_mean, m.running_var, z.mean(1), z.var(1, unbiased=True)
+        )
+        probes.update(records.bn_gap_probes(j, *(g.mean().item() for g in gaps)))
     if relus:
         dead = torch.cat([(captured[m] == 0).all(0).flatten() for m in relus])  # (units,)
         probes[records.DEAD_FRAC] = dead.float().mean().item()
@@ -98,12 +99,28 @@ def end_of_training_probes(
     return probes
 
 
-def train_seed(cfg: TrainConfig, data: dict, seed: int, device: torch.device) -> SeedRun:
-    """Train one seed of ``cfg`` on ``data``; never raises on divergence."""
-    run = SeedRun(seed)
+def _evaluation(model: nn.Module, data: dict, device: torch.device) -> records.Evaluation:
+    """Test (and validation, when the data has it) loss and accuracy after an epoch."""
+    found = {}
+    for split in ("test", "val"):
+        if len(data.get(f"y_{split}", ())):
+            x, y = data[f"x_{split}"].to(device), data[f"y_{split}"].to(device)
+            found[split] = evaluate(model, x, y, data["task"])
+    val = found.get("val", {})
+    return records.Evaluation(
+        found["test"]["loss"], found["test"].get("acc"), val.get("loss"), val.get("acc")
+    )
+
+
+def train_seed(
+    cfg: TrainConfig, data: dict, seed: int, device: torch.device, lr: float | None = None
+) -> SeedRun:
+    """Train one seed of ``cfg`` on ``data`` at base lr ``lr`` (default ``cfg.lr``);
+    never raises on divergence."""
+    lr0 = cfg.lr if lr is None else lr
+    run = SeedRun(seed, lr=lr0)
     task = data["task"]
     x_train, y_train = data["x_train"].to(device), data["y_train"].to(device)
-    x_test, y_test = data["x_test"].to(device), data["y_test"].to(device)
     range_test = cfg.schedule == "range_test"
 
     torch.manual_seed(seed)
@@ -116,7 +133,7 @@ def train_seed(cfg: TrainConfig, data: dict, seed: int, device: torch.device) ->
     slices, merged = records.batch_slices(n, cfg.batch_size, bool(bn_layers(model)))
     if merged:
         records.log_merge(n, cfg.batch_size)
-    schedule = records.run_schedule(cfg, optimizer, len(slices))
+    schedule = records.run_schedule(cfg, optimizer, len(slices), lr0)
     first_loss = None
     last_epoch = 0
     sweep: list[tuple[float, float]] = []  # (lr, loss) per step of an LR range test
@@ -148,8 +165,9 @@ def train_seed(cfg: TrainConfig, data: dict, seed: int, device: torch.device) ->
                 sweep.append((lr, value))
         if exploded and range_test and steps == 0:
             break
-        test = None if exploded else evaluate(model, x_test, y_test, task)
-        exploded = exploded or not math.isfinite(test["loss"])
+        stepping = time.perf_counter() - start
+        test = None if exploded else _evaluation(model, data, device)
+        exploded = exploded or not math.isfinite(test.test_loss)
         if exploded and not range_test:
             records.record_divergence(run, epoch)
             return run
@@ -159,15 +177,16 @@ def train_seed(cfg: TrainConfig, data: dict, seed: int, device: torch.device) ->
             run,
             epoch,
             train_loss,
-            None if exploded else test["loss"],
-            None if exploded else test.get("acc"),
+            None if exploded else test,
             lr_sum / steps,
             (grad_sum / steps).tolist(),
         )
-        run.times.append((seed, epoch, time.perf_counter() - start))
+        run.times.append((seed, epoch, time.perf_counter() - start, stepping))
         last_epoch = epoch
         if exploded:
             break
     probes = end_of_training_probes(model, x_train, cfg)
+    probes.update(records.weight_counts(layer.weight.numel() for layer in layers))
+    probes.update(records.data_references(data))
     records.finish_run(run, last_epoch, probes, sweep if range_test else None)
     return run

@@ -2,6 +2,8 @@ rule judge_claims:
     input:
         summaries=get_all_summaries(),
         runs=get_all_runs_tables(),
+        # Every configuration at every lr it trained: the tuned readings' selections.
+        sweeps=get_all_sweeps(),
         code=lib("claims.engine", "io"),
     output:
         claims=report(

@@ -17,3 +17,22 @@ rule collect_metrics:
         "../../envs/bnstudy.yaml"
     script:
         "../../scripts/collect_metrics.py"
+
+
+rule collect_sweep:
+    input:
+        metrics=get_family_metrics,
+        sweeps=get_family_sweeps,
+        resolved=get_family_resolved,
+        code=lib("sweeps", "io"),
+    output:
+        # Every configuration at every lr it trained (lr_sweep), per seed.
+        sweep="results/metrics/{family}_sweep.csv",
+    log:
+        "logs/collect_sweep/{family}.log",
+    benchmark:
+        "results/benchmarks/collect_sweep/{family}.tsv"
+    conda:
+        "../../envs/bnstudy.yaml"
+    script:
+        "../../scripts/collect_sweep.py"

@@ -70,6 +70,8 @@ rule render_report:
     input:
         summaries=get_all_summaries(),
         runs=get_all_runs_tables(),
+        # Every run at every learning rate it trained: what the budget section counts.
+        sweeps=get_all_sweeps(),
         claims=rules.judge_claims.output.claims,
         figures=get_all_figures(),
         metas=list(get_dataset_metas().values()),
@@ -78,7 +80,8 @@ rule render_report:
         rulegraph=rules.draw_rulegraph.output.svg,
         jobs=rules.plot_job_resources.output.jobs,
         jobs_figure=rules.plot_job_resources.output.svg,
-        template="report/report.html.j2",
+        # The template and the section templates it includes.
+        templates=sorted(glob.glob("report/**/*.html.j2", recursive=True)),
         css="report/style.css",
         code=lib("report.render", "io"),
     output:

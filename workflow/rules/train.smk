@@ -5,6 +5,8 @@ rule train_config:
     output:
         metrics="results/runs/{family}/{config_id}/metrics.csv",
         timing="results/runs/{family}/{config_id}/timing.csv",
+        # The learning-rate sweep's runs (lr_sweep), for the tuned readings of claims.
+        sweep="results/runs/{family}/{config_id}/sweep.csv",
         resolved="results/runs/{family}/{config_id}/config.json",
     log:
         "logs/train_config/{family}/{config_id}.log",

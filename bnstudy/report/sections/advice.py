@@ -9,10 +9,11 @@ from collections.abc import Mapping
 import pandas as pd
 
 from bnstudy.claims.verdict import CONTRADICTED, INCONCLUSIVE, NOT_RUN, SUPPORTED, VERDICTS
-from bnstudy.report.fmt import CI, DASH, fmt, fmt_count, fmt_interval, fmt_param, verdict_slug
+from bnstudy.report.fmt import CI, DASH, fmt, fmt_param, verdict_slug
 from bnstudy.report.inputs import ReportInputs
 from bnstudy.report.prose import CERTAINTY
 from bnstudy.report.sections.shared import Shared
+from bnstudy.report.verdicts import TUNED, cell, disagree, has_tuned, number, reading, seeds_text
 from bnstudy.summary import ordered_values
 from bnstudy.vocab import CONFIDENCE
 
@@ -25,45 +26,67 @@ def verdict_rank(verdict: str) -> int:
     return VERDICTS.index(verdict) if verdict in VERDICTS else len(VERDICTS)
 
 
+def claim_row(order: int, rec: Mapping, families: list[str]) -> dict:
+    """One claim's row: its as-run reading, its tuned one (None without), the reading the
+    report acts on (``final``), its checks, and its sort keys."""
+    as_run = reading(rec)
+    tuned = reading(rec, TUNED) if has_tuned(rec) else None
+    final = tuned or as_run
+    effect = number(rec, TUNED + "effect" if tuned else "effect")
+    return {
+        "claim": str(rec["claim"]),
+        "statement": str(rec.get("statement", "") or ""),
+        "family": str(rec["family"]),
+        "family_anchor": rec["family"] in families,
+        **as_run,
+        "tuned": tuned,
+        "tuned_lrs": cell(rec, TUNED + "lrs"),
+        "final": final,
+        "disagree": disagree(rec),
+        "seeds": seeds_text(rec),
+        "abs_effect": abs(effect) if math.isfinite(effect) else 0.0,
+        "sort": {
+            "claim": order,
+            "verdict": verdict_rank(as_run["verdict"]),
+            "effect": repr(number(rec, "effect")) if math.isfinite(number(rec, "effect")) else "",
+            "n_seeds": as_run["n_seeds"].replace(DASH, ""),
+        },
+    }
+
+
 def claim_rows(claims: pd.DataFrame, families: list[str]) -> list[dict]:
-    """One formatted row per claim, in the claims table's order, with its sort keys."""
-    rows = []
-    for order, rec in enumerate(claims.reset_index(drop=True).to_dict("records")):
-        effect = float(rec["effect"]) if pd.notna(rec["effect"]) else math.nan
-        seeds = fmt_count(rec["n_seeds"])
-        rows.append(
-            {
-                "claim": str(rec["claim"]),
-                "statement": str(rec.get("statement", "") or ""),
-                "family": str(rec["family"]),
-                "family_anchor": rec["family"] in families,
-                "verdict": str(rec["verdict"]),
-                "slug": verdict_slug(rec["verdict"]),
-                "effect": fmt(rec["effect"]),
-                "ci": fmt_interval(rec["ci_low"], rec["ci_high"]),
-                "n_seeds": seeds,
-                "detail": "" if pd.isna(rec["detail"]) else str(rec["detail"]),
-                "abs_effect": abs(effect) if math.isfinite(effect) else 0.0,
-                "sort": {
-                    "claim": order,
-                    "verdict": verdict_rank(rec["verdict"]),
-                    "effect": repr(effect) if math.isfinite(effect) else "",
-                    "n_seeds": seeds.replace(DASH, ""),
-                },
-            }
-        )
-    return rows
+    """One formatted row per claim, in the claims table's order."""
+    records = claims.reset_index(drop=True).to_dict("records")
+    return [claim_row(order, rec, families) for order, rec in enumerate(records)]
 
 
 def claims(shared: Shared) -> dict:
-    """The Claims section: every claim with its verdict, effect and interval."""
-    return {"rows": shared.claims}
+    """The Claims section: every claim with both readings, its checks and its seeds."""
+    rows = shared.claims
+    return {
+        "rows": rows,
+        "n_tuned": str(sum(c["tuned"] is not None for c in rows)),
+        "disagree": [c["claim"] for c in rows if c["disagree"]],
+        "checks": any(c["final"][k] != DASH for c in rows for k in ("holm", "stable", "mde")),
+    }
 
 
 def strongest(rows: list[dict], k: int = 3) -> list[dict]:
-    """The decided claims with the largest effects (|effect|), largest first."""
-    decided = [c for c in rows if c["verdict"] in DECIDED and c["abs_effect"]]
+    """The decided claims with the largest effects (|effect| of the reading acted on)."""
+    decided = [c for c in rows if c["final"]["verdict"] in DECIDED and c["abs_effect"]]
     return sorted(decided, key=lambda c: -c["abs_effect"])[:k]
+
+
+def how_sure(c: dict, verdict: str) -> str:
+    """How sure a recommendation is: its verdict, its reading, its seeds, Holm, stability."""
+    _, why = CERTAINTY[verdict]
+    reading_word = "tuned reading" if c["tuned"] is not None else "as run"
+    text = f"{why} ({reading_word}, {c['final']['n_seeds']} seeds"
+    if c["final"]["stable"] == "yes":
+        text += "; it survives leaving out any one seed"
+    elif c["final"]["stable"] == "no":
+        text += "; leaving out one seed changes it"
+    return text + ")"
 
 
 def strategy(shared: Shared) -> dict:
@@ -71,21 +94,26 @@ def strategy(shared: Shared) -> dict:
 
     What to do is the claim's advice for its verdict (with its numbers); how sure comes
     from the verdict: supported → recommended, contradicted → the rule is refuted,
-    inconclusive → unproven.
+    inconclusive → unproven. Where a claim was also judged tuned (each arm at its own
+    best learning rate), the strategy follows that reading; a recommendation whose
+    verdict does not survive Holm's correction is marked.
     """
     items = []
     for verdict in DECIDED:
-        rows = [c for c in shared.claims if c["verdict"] == verdict]
+        rows = [c for c in shared.claims if c["final"]["verdict"] == verdict]
         for c in sorted(rows, key=lambda c: -c["abs_effect"]):
-            label, why = CERTAINTY[verdict]
             items.append(
                 {
                     "claim": c["claim"],
                     "statement": c["statement"],
-                    "label": label,
+                    "label": CERTAINTY[verdict][0],
                     "slug": verdict_slug(verdict),
                     "advice": shared.advice.get(c["claim"], ""),
-                    "how_sure": f"{why} ({c['n_seeds']} seeds)",
+                    "how_sure": how_sure(c, verdict),
+                    "not_holm": c["final"]["holm"] == "no",
+                    "tuned": c["tuned"] is not None,
+                    "disagree": c["disagree"],
+                    "as_run": c["verdict"],
                 }
             )
     unproven = [
@@ -93,11 +121,19 @@ def strategy(shared: Shared) -> dict:
             "claim": c["claim"],
             "statement": c["statement"],
             "advice": shared.advice.get(c["claim"], ""),
+            "mde_text": c["final"]["mde_text"],
+            "disagree": c["disagree"],
+            "as_run": c["verdict"],
         }
         for c in shared.claims
-        if c["verdict"] == INCONCLUSIVE
+        if c["final"]["verdict"] == INCONCLUSIVE
     ]
-    return {"items": items, "unproven": unproven, "unproven_label": CERTAINTY[INCONCLUSIVE]}
+    return {
+        "items": items,
+        "unproven": unproven,
+        "unproven_label": CERTAINTY[INCONCLUSIVE],
+        "n_not_holm": str(sum(i["not_holm"] for i in items)),
+    }
 
 
 # --------------------------------------------------------------------------- limitations
@@ -129,8 +165,9 @@ def runs_limits(runs: pd.DataFrame, datasets: Mapping[str, Mapping], seeds: str)
     out = [
         scale_limit(runs, datasets),
         f"Seeds: {seeds} seeds per configuration. An inconclusive verdict means the interval "
-        "includes no effect at this number of seeds, not that there is no effect; more seeds "
-        "narrow the intervals.",
+        "includes no effect at this number of seeds, not that there is no effect (the claims "
+        "table gives the smallest effect each claim's seeds could detect); more seeds narrow "
+        "the intervals.",
     ]
     k = int((runs["diverged"] == 1).sum())
     if k:
@@ -182,9 +219,18 @@ def data_limit(datasets: Mapping[str, Mapping]) -> list[str]:
 def verdict_limits(rows: list[dict]) -> list[str]:
     """Multiplicity of the verdicts, and the claims this configuration did not run."""
     out = []
-    decided = [c for c in rows if c["verdict"] in DECIDED]
+    decided = [c for c in rows if c["final"]["verdict"] in DECIDED]
     judged = [c for c in rows if c["verdict"] != NOT_RUN]
-    if judged:
+    holm = [c for c in decided if c["final"]["holm"] in ("yes", "no")]
+    if judged and holm:
+        kept = sum(c["final"]["holm"] == "yes" for c in holm)
+        out.append(
+            f"Multiple claims: {len(judged)} claims are judged, each at {CI} confidence; "
+            f"{kept} of the {len(holm)} decided verdicts also hold after Holm's correction "
+            "across all claims, and the strategy marks the recommendations that rest on the "
+            "others."
+        )
+    elif judged:
         out.append(
             f"Multiple claims: {len(judged)} claims are judged, each at {CI} confidence "
             "without correction for multiplicity; at that level about "

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 import pandas as pd
 
 from bnstudy.claims.verdict import CONTRADICTED, INCONCLUSIVE, NOT_RUN, SUPPORTED
-from bnstudy.report.fmt import display_path, fmt, fmt_param
+from bnstudy.report.budget import trains_on_validation
+from bnstudy.report.fmt import display_path, fmt, fmt_param, fmt_seeds
 from bnstudy.report.inputs import ReportInputs
 from bnstudy.report.numbers import FamilyRuns
 from bnstudy.report.outline import FigureIndex
@@ -18,12 +19,14 @@ from bnstudy.report.prose import (
     DEFAULT_MODEL_PARAMS,
     FASHION_MNIST_REF,
     IMAGE_SOURCE_TEXT,
+    INTEGRITY_TEXT,
     LITERATURE,
     META_IN_TEXT,
     MODEL_PARAMS,
     MODEL_TEXT,
     REFERENCES,
     SOURCE_NOT_RECORDED,
+    VALIDATION_TEXT,
     param_name,
 )
 from bnstudy.report.sections.advice import strongest
@@ -43,23 +46,36 @@ def citation_labels(references: list[dict]) -> dict[str, str]:
     return {r["key"]: f"[{i}]" for i, r in enumerate(references, start=1)}
 
 
+def data_used(datasets: Mapping[str, Mapping], used: list[str]) -> str:
+    """Which data the runs used, in a few words: "poly2, linear and Fashion-MNIST images"."""
+    names = []
+    for ds in used:
+        source = str((datasets.get(ds) or {}).get("source", ""))
+        names.append(f"{IMAGE_SOURCE_NAMES[source]} images" if source in IMAGE_SOURCE_NAMES else ds)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def abstract(inputs: ReportInputs, shared: Shared) -> dict:
-    """The abstract: how many claims, configurations and runs; the verdicts' counts; the
-    largest decided effects."""
-    verdicts = [c["verdict"] for c in shared.claims]
+    """The abstract: how many claims, configurations and runs; the verdicts' counts (the
+    tuned reading's where there is one); the largest decided effects."""
+    verdicts = [c["final"]["verdict"] for c in shared.claims]
     runs = [shared.runs[f].summary for f in shared.families]
+    used = list(dict.fromkeys(str(d) for s in runs for d in s.get("dataset", [])))
     return {
         "n_claims": str(len(inputs.claims)),
         "supported": verdicts.count(SUPPORTED),
         "contradicted": verdicts.count(CONTRADICTED),
         "inconclusive": verdicts.count(INCONCLUSIVE),
         "not_run": verdicts.count(NOT_RUN),
+        "n_tuned": str(sum(c["tuned"] is not None for c in shared.claims)),
+        "n_disagree": str(sum(c["disagree"] for c in shared.claims)),
         "strongest": strongest(shared.claims),
         "n_families": str(len(shared.families)),
         "n_configs": str(sum(s["config_id"].nunique() for s in runs)),
         "n_runs": str(sum(len(s) for s in runs)),
         "seeds": shared.seeds,
         "compute": shared.compute,
+        "data": data_used(inputs.datasets, used) if used else "",
     }
 
 
@@ -76,21 +92,33 @@ def introduction(inputs: ReportInputs, shared: Shared) -> dict:
 # --------------------------------------------------------------------------- setup
 
 
+def sizes_text(meta: Mapping) -> str:
+    """A dataset's splits in words: "55,000 training, 5,000 validation and 10,000 test
+    samples of shape 1×28×28"."""
+    shape = "×".join(str(int(d)) for d in meta.get("input_shape") or [])
+    n_val = int(meta.get("n_val") or 0)
+    parts = f"{int(meta['n_train']):,} training"
+    parts += f", {n_val:,} validation and " if n_val else " and "
+    parts += f"{int(meta['n_test']):,} test samples"
+    return parts + (f" of shape {shape}" if shape else "") + "."
+
+
 def dataset_text(ds: str, meta: Mapping) -> str:
-    """What a dataset is, its size and its classes, in words."""
+    """What a dataset is, where it was read from, its splits and its classes, in words."""
     text = DATASET_TEXT.get(ds, "")
     source = meta.get("source")
     if source is not None:
         text = IMAGE_SOURCE_TEXT.get(str(source), f"Source: {source}.")
+        if meta.get("folder"):
+            text += f" Read from {meta['folder']}."
+        if "verified" in meta:
+            text += " " + INTEGRITY_TEXT[bool(meta["verified"])]
     elif ds == "images":
         text += SOURCE_NOT_RECORDED
     if "n_train" in meta and "n_test" in meta:
-        shape = "×".join(str(int(d)) for d in meta.get("input_shape") or [])
-        text += (
-            f" {meta['n_train']:,} training and {meta['n_test']:,} test samples"
-            + (f" of shape {shape}" if shape else "")
-            + "."
-        )
+        text += " " + sizes_text(meta)
+        if int(meta.get("n_val") or 0):
+            text += " " + VALIDATION_TEXT
     if meta.get("class_names"):
         text += f" Classes: {', '.join(str(c) for c in meta['class_names'])}."
     return text
@@ -126,6 +154,13 @@ def sample_figure(ds: str, meta: Mapping, path: str, figures: FigureIndex, share
     )
 
 
+def trains_on_all(summary: pd.DataFrame) -> bool:
+    """Whether a family trained on its validation split too (``validation: false``)."""
+    return "validation" in summary and any(
+        trains_on_validation(r) for r in summary[["validation"]].to_dict("records")
+    )
+
+
 def datasets(inputs: ReportInputs, shared: Shared, figures: FigureIndex) -> list[dict]:
     """Each dataset the families used: what it is, its settings, who used it, samples."""
     used_by: dict[str, list[str]] = {}
@@ -144,6 +179,7 @@ def datasets(inputs: ReportInputs, shared: Shared, figures: FigureIndex) -> list
                 "id": ds,
                 "text": text,
                 "families": fams,
+                "on_all": [f for f in fams if trains_on_all(shared.runs[f].summary)],
                 "params": dataset_settings(ds, meta, inputs.config),
                 "samples": sample_figure(ds, meta, path, figures, shared) if path else None,
             }
@@ -188,6 +224,7 @@ def setup(inputs: ReportInputs, shared: Shared, figures: FigureIndex) -> dict:
         "models": models(shared.runs),
         "grids": list(shared.grids.values()),
         "seeds": shared.seeds,
+        "seed_list": fmt_seeds(s for r in shared.runs.values() for s in r.summary["seed"]),
         "versions": [(k, str(v)) for k, v in (prov.get("versions") or {}).items()],
         "hardware": str(prov.get("hardware", "unknown")),
         "compute": shared.compute,

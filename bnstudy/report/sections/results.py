@@ -11,11 +11,14 @@ import numpy as np
 from bnstudy.claims.verdict import CONTRADICTED, INCONCLUSIVE, NOT_RUN, SUPPORTED
 from bnstudy.families import FAMILIES
 from bnstudy.figures.captions import figure_caption
-from bnstudy.report.fmt import display_path, fmt_duration
+from bnstudy.report.budget import batch_steps
+from bnstudy.report.fmt import display_path, fmt, fmt_duration, fmt_param, fmt_seeds
 from bnstudy.report.inputs import ReportInputs
 from bnstudy.report.literature import literature_note
 from bnstudy.report.numbers import family_table, figure_numbers
 from bnstudy.report.outline import FigureIndex, family_anchor, figure_range
+from bnstudy.report.reproduction import FIGURE as REPRODUCTION_FIGURE
+from bnstudy.report.reproduction import REPRODUCED
 from bnstudy.report.sections.shared import Shared
 
 
@@ -41,28 +44,55 @@ def family_text(family: str, config: Mapping, grid: dict) -> str:
     return f"A family of this configuration's own: {grid['model']} on {grid['dataset']}, {axes}."
 
 
-def family_figures(fam: str, inputs: ReportInputs, shared: Shared, figures: FigureIndex):
-    """The family's figures, numbered next, each with its caption, key numbers and the
-    command that regenerates just it."""
+def figure_entry(
+    fam: str, name: str, path: str, inputs: ReportInputs, shared: Shared, figures: FigureIndex
+) -> dict:
+    """Figure ``name`` of family ``fam``, numbered next, with its caption, key numbers and
+    the command that regenerates just it."""
     runs, grid = shared.runs[fam], shared.grids[fam]
     sources = list(inputs.tables.get(fam) or pipeline_tables(fam))
-    out = []
-    for name, path in inputs.figures.get(fam, {}).items():
-        caption = figure_caption(fam, name, inputs.summaries[fam])
-        numbers = figure_numbers(runs, name)
-        provenance = {
-            "command": f"{shared.prefix} --force {display_path(path)}",
-            "inputs": [display_path(p) for p in sources],
-            "configs": (
-                f"{grid['n_configs']} configurations: "
-                f"results/runs/{fam}/<configuration>/config.json (config key families.{fam})"
-            ),
-            "code": f"bnstudy/figures/ at revision {shared.revision}",
-        }
-        out.append(
-            figures.add(f"fig-{fam}-{name}", path, f"{caption} {numbers}".strip(), provenance)
-        )
-    return out
+    caption = figure_caption(fam, name, inputs.summaries[fam])
+    numbers = figure_numbers(runs, name)
+    provenance = {
+        "command": f"{shared.prefix} --force {display_path(path)}",
+        "inputs": [display_path(p) for p in sources],
+        "configs": (
+            f"{grid['n_configs']} configurations: "
+            f"results/runs/{fam}/<configuration>/config.json (config key families.{fam})"
+        ),
+        "code": f"bnstudy/figures/ at revision {shared.revision}",
+    }
+    return figures.add(f"fig-{fam}-{name}", path, f"{caption} {numbers}".strip(), provenance)
+
+
+def family_figures(fam: str, inputs: ReportInputs, shared: Shared, figures: FigureIndex):
+    """The family's figures, numbered next (the reproduction's own figure is shown in the
+    reproduction section instead)."""
+    return [
+        figure_entry(fam, name, path, inputs, shared, figures)
+        for name, path in inputs.figures.get(fam, {}).items()
+        if (fam, name) != (REPRODUCED, REPRODUCTION_FIGURE)
+    ]
+
+
+def steps_note(fam: str, inputs: ReportInputs) -> str:
+    """For a family whose batch size varies: how many optimizer steps each batch size
+    takes, since every configuration trains the same number of epochs."""
+    summary = inputs.summaries[fam]
+    if "batch_size" not in summary or summary["batch_size"].nunique() < 2:
+        return ""
+    steps = batch_steps(summary, inputs.datasets)
+    if not steps or not all(np.isfinite(n) for _, n in steps):
+        return ""
+    epochs = ", ".join(fmt_param(e) for e in sorted(summary["epochs"].unique()))
+    cells = "; ".join(f"batch {fmt_param(b)}: {n:,.0f}" for b, n in steps)
+    ratio = steps[0][1] / steps[-1][1]
+    return (
+        f"Every configuration trains {epochs} epochs, so a smaller batch takes more optimizer "
+        f"steps: per run, {cells} — {fmt(ratio)}× as many steps at the smallest batch as at "
+        "the largest. A gain or loss at small batches mixes the batch size with the number "
+        "of steps."
+    )
 
 
 def family_section(
@@ -88,12 +118,17 @@ def family_section(
         "table": family_table(runs),
         "judged": judged,
         "counts": {
-            v: sum(c["verdict"] == v for c in judged)
+            v: sum(c["final"]["verdict"] == v for c in judged)
             for v in (SUPPORTED, CONTRADICTED, INCONCLUSIVE)
         },
+        "n_tuned": sum(c["tuned"] is not None for c in judged),
         "literature": literature_note(fam, runs.summary, shared.refs),
         "compute": fmt_duration(float(np.nansum(runs.summary["wall_time"]))),
         "failed": list(inputs.failed.get(fam, [])),
+        "steps_note": steps_note(fam, inputs),
+        "reproduced": fam == REPRODUCED,
+        "seeds": fmt_seeds(runs.summary["seed"]),
+        "learned": shared.learned.get(fam, ""),
     }
 
 

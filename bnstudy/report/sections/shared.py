@@ -22,6 +22,7 @@ class Shared:
     jobs: dict | None  # the workflow's jobs (``jobs.jobs_context``); None without any
     prefix: str  # the start of a command that reruns part of this study
     revision: str  # the code revision of this build
+    learned: dict[str, str]  # family -> how many of its runs learned, in words
 
     @property
     def families(self) -> list[str]:
