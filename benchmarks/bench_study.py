@@ -55,8 +55,9 @@ def cold_verdicts(workdir: Path) -> list[dict]:
     """The claims table of the cold run (the default study's verdicts), before any rerun."""
     with (workdir / "results" / "claims" / "claims.csv").open() as fh:
         rows = list(csv.DictReader(fh))
-    keep = ("claim", "verdict", "effect", "ci_low", "ci_high", "n_seeds")
-    return [{k: r[k] for k in keep} for r in rows]
+    keep = ("claim", "verdict", "effect", "ci_low", "ci_high", "n_seeds", "holm", "learned")
+    keep += ("tuned_verdict", "tuned_effect", "tuned_ci_low", "tuned_ci_high", "tuned_lrs")
+    return [{k: r.get(k, "") for k in keep} for r in rows]
 
 
 def main() -> None:

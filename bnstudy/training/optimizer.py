@@ -20,10 +20,10 @@ class StackedOptimizer:
     """torch's SGD (momentum, Nesterov) and Adam update rules with one lr per seed.
 
     ``step(lrs)`` takes one lr per seed; a seed with lr 0 is frozen (its state
-    too). While every seed shares one lr — the usual case — the update runs
-    torch's own single-tensor operations in place, so it matches
-    ``torch.optim`` operation for operation; per-seed lrs (plateau schedules,
-    frozen seeds) take a broadcasting path.
+    too). While every seed shares one lr — the usual case — the update runs in
+    place in as few passes over the weights as the rule allows (equal to
+    ``torch.optim``'s up to float rounding); per-seed lrs (plateau schedules,
+    frozen seeds, learning-rate sweeps) take a broadcasting path.
     """
 
     def __init__(self, cfg: TrainConfig, params: list[nn.Parameter], seeds: int):
@@ -50,14 +50,20 @@ class StackedOptimizer:
     def _sgd(self, w, g, state, shared, lr) -> None:
         mu = self.momentum
         if shared is not None:
-            if mu:
-                if "buf" not in state:
-                    state["buf"] = g.clone()
-                else:
-                    state["buf"].mul_(mu).add_(g)
-                # In place: the gradient is not read again before the next backward.
-                g = g.add_(state["buf"], alpha=mu) if self.kind == "nesterov" else state["buf"]
-            w.add_(g, alpha=-shared)
+            if not mu:
+                w.add_(g, alpha=-shared)
+                return
+            # buf ← μ·buf + g, then w ← w − lr·(g + μ·buf) (Nesterov) or w − lr·buf: the
+            # same update as torch.optim.SGD in fewer passes over the weights, which is
+            # what a small batch's step costs (every weight is read and written).
+            if "buf" not in state:
+                state["buf"] = g.clone()
+            else:
+                torch.add(g, state["buf"], alpha=mu, out=state["buf"])
+            if self.kind == "nesterov":
+                w.add_(g, alpha=-shared).add_(state["buf"], alpha=-shared * mu)
+            else:
+                w.add_(state["buf"], alpha=-shared)
             return
         live = (lr > 0).unsqueeze(1)  # (S, 1)
         if mu:
