@@ -12,6 +12,7 @@ import yaml
 from bnstudy.checkout import copy_run
 from bnstudy.claims.catalogue import CLAIM_IDS
 from bnstudy.claims.verdict import COLUMNS
+from bnstudy.grid import family_configs, grid_keys, sub_grids
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.e2e
@@ -72,13 +73,12 @@ def test_tables_hold_every_configuration_and_seed(smoke):
     cfg = yaml.safe_load((repo / "config/smoke.yaml").read_text())
     for family, block in cfg["families"].items():
         summary = pd.read_csv(repo / f"results/metrics/{family}_summary.csv")
-        n_configs = 1
-        for values in block["grid"].values():
-            n_configs *= len(values)
-        assert len(summary) == n_configs * cfg["seeds"]
+        seeds = block.get("seeds", cfg["seeds"])
+        n_seeds = len(seeds) if isinstance(seeds, list) else seeds
+        assert len(summary) == len(family_configs(family, block)) * n_seeds
         tidy = pd.read_csv(repo / f"results/metrics/{family}.csv")
         assert {"config_id", "seed", "epoch", "metric", "value"} <= set(tidy.columns)
-        assert set(block["grid"]) <= set(tidy.columns)
+        assert set(grid_keys(block)) <= set(tidy.columns)
         assert (repo / f"results/runs/{family}").is_dir()
 
 
@@ -120,7 +120,10 @@ def test_reordering_grid_values_retrains_nothing(smoke):
 
     def reorder(cfg):
         for block in cfg["families"].values():
-            block["grid"] = {k: list(reversed(v)) for k, v in reversed(block["grid"].items())}
+            block["grid"] = [
+                {k: list(reversed(v)) for k, v in reversed(grid.items())}
+                for grid in reversed(sub_grids(block))
+            ]
         return yaml.safe_dump(cfg, sort_keys=False)
 
     out = _rewritten(repo, reorder)
@@ -132,7 +135,7 @@ def test_changing_one_lr_reruns_only_that_lr_and_its_dependents(smoke):
     repo, _ = smoke
     path = repo / "config/smoke.yaml"
     cfg = yaml.safe_load(path.read_text())
-    old_lr = cfg["families"]["lr"]["grid"]["lr"][0]
+    old_lr = cfg["families"]["lr"]["grid"]["lr"][0]  # the lr family has one grid
     cfg["families"]["lr"]["grid"]["lr"][0] = 0.2
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
 

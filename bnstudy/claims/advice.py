@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from bnstudy.claims.catalogue import CLAIMS_BY_ID
-from bnstudy.claims.verdict import CONTRADICTED, INCONCLUSIVE, NOT_RUN, SUPPORTED
+from bnstudy.claims.verdict import (
+    CONTRADICTED,
+    INCONCLUSIVE,
+    NOT_RUN,
+    READING_FIELDS,
+    SUPPORTED,
+)
 from bnstudy.vocab import CI_LABEL
 
 #: What ``{ci}`` in an advice sentence becomes: the effect with its interval.
@@ -27,20 +33,6 @@ NO_NUMBERS = "no usable seed pairs, so no effect or interval"
 #: What ``{ci}`` becomes when the effects were all equal and the exact test left the
 #: interval unbounded.
 UNBOUNDED = "{effect:.2f} in every seed, {n_seeds} seeds: too few for the exact test to decide"
-#: The columns of a claims row that each reading has (the tuned ones prefixed "tuned_").
-READING_FIELDS = (
-    "verdict",
-    "effect",
-    "ci_low",
-    "ci_high",
-    "n_seeds",
-    "p_value",
-    "holm",
-    "mde",
-    "stable",
-    "learned",
-    "detail",
-)
 
 
 def advice_text(claim_id: str, verdict: str, evidence: str) -> str | None:

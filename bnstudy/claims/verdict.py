@@ -35,11 +35,8 @@ DECIDED = (SUPPORTED, CONTRADICTED)
 #: A test decides when its p-value is below this (the interval excludes the threshold).
 ALPHA = 1 - CONFIDENCE
 
-#: Columns of the claims table (claims.csv), one row per claim: the as-run reading,
-#: then the tuned one (each arm at its own validation-best lr), then whether they agree.
-COLUMNS = [
-    "claim",
-    "family",
+#: The columns of a claims row that each reading has (the tuned ones prefixed "tuned_").
+READING_FIELDS = (
     "verdict",
     "effect",
     "ci_low",
@@ -50,21 +47,21 @@ COLUMNS = [
     "mde",
     "stable",
     "learned",
-    "seeds",
     "detail",
-    "tuned_verdict",
-    "tuned_effect",
-    "tuned_ci_low",
-    "tuned_ci_high",
-    "tuned_n_seeds",
+)
+#: Columns of the claims table (claims.csv), one row per claim: the as-run reading,
+#: then the tuned one (each arm at its own validation-best lr), then whether they agree.
+COLUMNS = [
+    "claim",
+    "family",
+    *READING_FIELDS[:-1],  # the as-run reading ...
+    "seeds",
+    "detail",  # ... its detail last
+    *(f"tuned_{k}" for k in ("verdict", "effect", "ci_low", "ci_high", "n_seeds")),
     "tuned_lrs",
     "tuned_detail",
     "readings_agree",
-    "tuned_p_value",
-    "tuned_holm",
-    "tuned_mde",
-    "tuned_stable",
-    "tuned_learned",
+    *(f"tuned_{k}" for k in ("p_value", "holm", "mde", "stable", "learned")),
 ]
 
 #: Fewer usable paired seeds than this cannot give an interval.
