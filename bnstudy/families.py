@@ -194,8 +194,8 @@ CAPTIONS: dict[str, str] = {
     ),
     "d2l_accuracy": (
         "Final test accuracy of d2l's LeNet setting per BN variant: each seed (small dots), "
-        f"the mean with its {_CI} interval, and the published single runs of the book "
-        "(diamonds) at the same setting."
+        f"the mean with its {_CI} interval, and the published single runs of the book at the "
+        "same setting (filled diamond: the book's run; open diamond: its second execution)."
     ),
     "range_test": (
         "LR range test: training loss per optimizer step against that step's learning rate, "
