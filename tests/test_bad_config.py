@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import copy
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import yaml
-from workflow_helpers import ROOT, copy_checkout, jobs_run, run_snakemake
+from workflow_helpers import (
+    ROOT,
+    checkout_with,
+    files_under,
+    jobs_run,
+    run_snakemake,
+)
 
 from bnstudy.validate import ConfigError, check_config
 
@@ -320,23 +325,15 @@ KEEP = {
 }
 
 
-def _files(root: Path) -> set[str]:
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
-
-
 @pytest.fixture(scope="module")
 def checkout(tmp_path_factory):
-    repo = copy_checkout(tmp_path_factory.mktemp("checkout"))
-    for rel, text in KEEP.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(text)
-    return repo
+    return checkout_with(tmp_path_factory.mktemp("checkout"), KEEP)
 
 
 @pytest.fixture(scope="module")
 def bad_runs(checkout):
     """Every case through ``snakemake --cores 1``, two at a time: id → (exit code, output)."""
-    before = _files(checkout / "results")
+    before = files_under(checkout / "results")
     for name, path, value, _, _ in CASES:
         text = yaml.safe_dump(_edited(path, value), sort_keys=False)
         (checkout / "config" / f"bad_{name}.yaml").write_text(text)
@@ -347,7 +344,7 @@ def bad_runs(checkout):
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = dict(pool.map(run, IDS))
-    assert _files(checkout / "results") == before
+    assert files_under(checkout / "results") == before
     return results
 
 

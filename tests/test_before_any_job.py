@@ -18,7 +18,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from workflow_helpers import ROOT, copy_checkout, jobs_run, run_snakemake
+from workflow_helpers import (
+    ROOT,
+    checkout_with,
+    copy_checkout,
+    files_under,
+    jobs_run,
+    run_snakemake,
+)
 
 from bnstudy import fashion
 from bnstudy.fashion import write_idx
@@ -34,17 +41,9 @@ KEEP = {
 }
 
 
-def _files(root: Path) -> set[str]:
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
-
-
 @pytest.fixture(scope="module")
 def checkout(tmp_path_factory):
-    repo = copy_checkout(tmp_path_factory.mktemp("checkout"))
-    for rel, text in KEEP.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(text)
-    return repo
+    return checkout_with(tmp_path_factory.mktemp("checkout"), KEEP)
 
 
 # ---- what the config asks of this machine: data files, CUDA ---------------------------
@@ -181,13 +180,13 @@ def test_snakemake_checks_the_machine_before_any_job(checkout, name, cfg, line):
     _fake_fashion(checkout / "corrupt")
     (checkout / "corrupt" / TRAIN_IMAGES).write_bytes(gzip.compress(b"\0\0\x08\x03 no IDX")[:20])
     (checkout / "config" / f"env_{name}.yaml").write_text(yaml.safe_dump(cfg))
-    before = _files(checkout / "results")
+    before = files_under(checkout / "results")
     proc = run_snakemake(checkout, f"config/env_{name}.yaml", timeout=120)
     assert proc.returncode != 0
     lines = [x for x in proc.output.splitlines() if x.startswith("invalid config: ")]
     assert len(lines) == 1 and line in lines[0], proc.output
     assert "Traceback" not in proc.output and "Building DAG" not in proc.output
-    assert _files(checkout / "results") == before
+    assert files_under(checkout / "results") == before
     for rel, text in KEEP.items():
         assert (checkout / rel).read_text() == text
 
@@ -287,7 +286,7 @@ def test_snakemake_says_the_plans_size_and_stops_above_its_limits(
             node = node[part]
         node[key] = value
     (checkout / "config" / f"scale_{name}.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    before = _files(checkout / "results")
+    before = files_under(checkout / "results")
     proc = run_snakemake(checkout, f"config/scale_{name}.yaml", *args, "--dry-run", timeout=120)
     plan = [x for x in proc.output.splitlines() if x.startswith("plan: ")]
     assert len(plan) == 1 and "trainings in 12 families; to train now:" in plan[0], proc.output
@@ -299,4 +298,4 @@ def test_snakemake_says_the_plans_size_and_stops_above_its_limits(
         assert proc.returncode != 0 and len(lines) == 1 and stop in lines[0], proc.output
         assert "--config confirm_scale=true" in lines[0]
         assert jobs_run(proc.output, "train_config") == 0 and "Traceback" not in proc.output
-    assert _files(checkout / "results") == before
+    assert files_under(checkout / "results") == before

@@ -17,6 +17,21 @@ def copy_checkout(dest: Path) -> Path:
     return checkout.copy_checkout(ROOT, dest)
 
 
+def files_under(root: Path) -> set[str]:
+    """Every file below ``root``, relative to it."""
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+def checkout_with(dest: Path, files: dict[str, str]) -> Path:
+    """A fresh-clone copy of the checkout in ``dest``, plus ``files`` (path → text): the
+    results a user already has, which a run stopped before any job must leave alone."""
+    repo = copy_checkout(dest)
+    for rel, text in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    return repo
+
+
 def snakemake_cmd(configfile: str, *args: str, cores: int = 2) -> list[str]:
     """The command line; targets go in ``args`` (before the options: --configfile takes lists)."""
     return [
