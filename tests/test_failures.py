@@ -17,6 +17,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from workflow_helpers import train_job
 
 from bnstudy.claims.engine import judge_all
 from bnstudy.claims.verdict import MIN_SEEDS
@@ -34,18 +35,9 @@ HEALTHY = TrainConfig(depth=1, act="tanh", bn="pre", lr=0.03, batch_size=16, epo
 
 
 def _job(tmp_path, data_path, config_id: str, cfg: TrainConfig, seeds=range(6)) -> dict:
-    folder = tmp_path / "runs" / "fam" / config_id
-    outputs = {name: str(folder / f"{name}.csv") for name in ("metrics", "timing")}
-    outputs["resolved"] = str(folder / "config.json")
-    params = {
-        "family": "fam",
-        "config_id": config_id,
-        "config": cfg.to_dict(),
-        "seeds": list(seeds),
-        "device": "cpu",
-    }
-    train.run_job(params, data_path, outputs, log_path=f"logs/{config_id}.log")
-    return outputs
+    return train_job(
+        tmp_path / "runs", data_path, config_id, cfg, seeds, log_path=f"logs/{config_id}.log"
+    )
 
 
 @pytest.fixture

@@ -15,12 +15,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from workflow_helpers import train_job
 
 from bnstudy import audit, integrity
 from bnstudy.config import TrainConfig
 from bnstudy.data import save_dataset
 from bnstudy.tables import collect_family
-from bnstudy.training import job as train
 
 NAMES = ["metrics.csv", "timing.csv", "sweep.csv", "config.json"]
 #: Some seeds of this BN-free ReLU net diverge on poly2_small (tests/test_failures.py).
@@ -38,17 +38,8 @@ def data_path(tmp_path_factory, poly2_small):
 
 
 def _run(root: Path, data_path: str, config_id: str, cfg: TrainConfig, seeds=(0, 1, 2)) -> Path:
-    folder = root / "fam" / config_id
-    outputs = {name.split(".")[0]: str(folder / name) for name in NAMES[:3]}
-    outputs["resolved"] = str(folder / "config.json")
-    params = {
-        "family": "fam",
-        "config_id": config_id,
-        "config": cfg.to_dict(),
-        "seeds": list(seeds),
-    }
-    train.run_job({**params, "device": "cpu"}, data_path, outputs)
-    return folder
+    train_job(root, data_path, config_id, cfg, seeds, files=("metrics", "timing", "sweep"))
+    return root / "fam" / config_id
 
 
 @pytest.fixture(scope="module")

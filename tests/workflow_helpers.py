@@ -17,6 +17,28 @@ def copy_checkout(dest: Path) -> Path:
     return checkout.copy_checkout(ROOT, dest)
 
 
+def train_job(
+    root: Path, data_path: str, config_id: str, cfg, seeds, files=("metrics", "timing"), **kw
+) -> dict[str, str]:
+    """Run ``train_config``'s entry point for ``cfg`` (a ``TrainConfig``) as the rule
+    would, family ``fam``, into ``root/fam/<config_id>``; its outputs (``kw``: ``log_path``).
+    ``files``: which of ``metrics``, ``timing``, ``sweep`` it writes besides ``config.json``."""
+    from bnstudy.training import job
+
+    folder = root / "fam" / config_id
+    outputs = {name: str(folder / f"{name}.csv") for name in files}
+    outputs["resolved"] = str(folder / "config.json")
+    params = {
+        "family": "fam",
+        "config_id": config_id,
+        "config": cfg.to_dict(),
+        "seeds": list(seeds),
+        "device": "cpu",
+    }
+    job.run_job(params, data_path, outputs, **kw)
+    return outputs
+
+
 def files_under(root: Path) -> set[str]:
     """Every file below ``root``, relative to it."""
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
