@@ -344,8 +344,9 @@ FAMILIES: dict[str, FamilySpec] = {
         FamilySpec(
             "lenet",
             "LeNet-5 with library and hand-written BN",
-            "The Dive-into-Deep-Learning experiment with seeds: sigmoid LeNet-5 without BN, "
-            "with the library's BN and with the hand-written BN, at three learning rates.",
+            "The Dive-into-Deep-Learning experiment with seeds: sigmoid LeNet-5 without BN "
+            "at several learning rates, and with BN (the library's, or the hand-written one "
+            "where the config lists it).",
             _CLS,
             ("curves", "acc_vs_lr", "bn_affine"),
             CurveLayout(None, "lr", "bn"),

@@ -16,7 +16,9 @@ carry it, and Snakemake reruns exactly those jobs.
 
 A grid may also be a list of grids, whose configurations are their union: a
 family that needs some combinations only (no BN at four learning rates, BN at
-two of them) lists one grid for each part.
+two of them) lists one grid for each part. A grid may set ``lr_sweep`` (a list
+of sweeps), so that only some configurations pay for one: how a configuration
+is tuned, not a grid axis (``bnstudy.summary.grid_axes`` leaves it out).
 
 >>> block["grid"] = [{"bn": ["none"], "lr": [0.1, 1.0]}, {"bn": ["pre"], "lr": [1.0]}]
 >>> list(expand_family("lenet", block)["config_id"])
@@ -34,9 +36,16 @@ from bnstudy.families import ordered_families
 
 
 def format_value(value) -> str:
-    """A grid value as it appears in an id: ``0.03`` → ``0.03``, ``True`` → ``true``."""
+    """A grid value as it appears in an id: ``0.03`` → ``0.03``, ``True`` → ``true``,
+    an lr sweep ``(0.01, 0.1)`` → ``0.01+0.1`` (none: ``none``).
+
+    >>> format_value(0.03), format_value(True), format_value((0.01, 0.1)), format_value(())
+    ('0.03', 'true', '0.01+0.1', 'none')
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "+".join(format_value(v) for v in value) or "none"
     return str(value)
 
 

@@ -218,8 +218,10 @@ def ordered_values(frame: pd.DataFrame, col: str) -> list:
 
 
 def grid_axes(summary: pd.DataFrame) -> list[str]:
-    """The configuration columns that vary across the runs (the family's grid axes)."""
-    skip = {"family", "config_id", "seed", *SUMMARY_METRICS, *DERIVED}
+    """The configuration columns that vary across the runs (the family's grid axes).
+
+    ``lr_sweep`` is not one: it says how a configuration is tuned, not what it is."""
+    skip = {"family", "config_id", "seed", "lr_sweep", *SUMMARY_METRICS, *DERIVED}
     return [c for c in summary.columns if c not in skip and summary[c].nunique() > 1]
 
 

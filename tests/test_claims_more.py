@@ -424,7 +424,7 @@ def test_n2_equal_errors_are_equivalent_and_diverged_lrs_are_left_out():
     def gone(c, seed):
         return c["bn"] == "scratch" and c["lr"] == 1.0 and seed == 0
 
-    row = verdict({"lenet": lenet_summary(BN_HELPS_AT_LR_1, diverged=gone)}, "N2")
+    row = verdict({"lenet_d2l": lenet_summary(BN_HELPS_AT_LR_1, diverged=gone)}, "N2")
     assert row["verdict"] == "supported"
     assert row["n_seeds"] == 5
     assert "lr 1.0 excluded (diverged)" in row["detail"]
@@ -433,7 +433,7 @@ def test_n2_equal_errors_are_equivalent_and_diverged_lrs_are_left_out():
 
 def test_n2_a_clearly_different_error_is_contradicted():
     acc = BN_HELPS_AT_LR_1 | {"scratch": dict.fromkeys(LENET_GRID["lr"], 0.70)}
-    row = verdict({"lenet": lenet_summary(acc)}, "N2")
+    row = verdict({"lenet_d2l": lenet_summary(acc)}, "N2")
     assert row["verdict"] == "contradicted"
     assert row["ci_low"] > N2_MARGIN
 

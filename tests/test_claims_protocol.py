@@ -23,7 +23,7 @@ from test_claims_more import (
     SIMPLE_GRID,
     bn_gaps,
     lenet_summary,
-    optimizer_summary,
+    metric,
     range_summary,
     schedule_summary,
 )
@@ -76,16 +76,18 @@ def full_study():
     depth, depth_sweep = make_sweep("depth", DEPTH_GRID, at_lr(0.01, 0.1, 0.3))
     simple, simple_sweep = make_sweep("simple", SIMPLE_GRID, at_lr(0.1, 0.03))
     lr = make_summary("lr", LR_GRID, u_curve(0.01))
+    optimizer, optimizer_sw = optimizer_sweep({"sgd": 0.1, "nesterov": 0.01, "adam": 0.001},
+                                              ADAM_BN_FASTEST)  # fmt: skip
     summaries = {
         "depth": depth,
         "simple": simple,
         "lr": lr,
         "lr_range": range_summary(lambda c, s: 0.015),
         "schedule": schedule_summary(DECAY_WINS, CALMER),
-        "optimizer": optimizer_summary(ADAM_BN_FASTEST),
+        "optimizer": optimizer,
         "lenet": lenet_summary(BN_HELPS_AT_LR_1),
     }
-    return summaries, {"depth": depth_sweep, "simple": simple_sweep}
+    return summaries, {"depth": depth_sweep, "simple": simple_sweep, "optimizer": optimizer_sw}
 
 
 TEST_SIDE = ["final_test", "final_acc", "speed", "volatility", "final_train"]
@@ -117,7 +119,7 @@ def test_no_selection_changes_when_only_test_numbers_change():
     # the test is only as good as the selections it covers
     for key in [("D3", "as run"), ("D3", "tuned"), ("L2", "as run"), ("L4", "as run"),
                 ("O1", "as run"), ("R1", "as run"), ("S1", "as run"), ("N1", "tuned"),
-                ("D1", "tuned")]:  # fmt: skip
+                ("D1", "tuned"), ("O1", "tuned")]:  # fmt: skip
         assert before[key], key
     rng = np.random.default_rng(5)
     for _ in range(3):
@@ -191,7 +193,7 @@ def test_n2_on_chance_level_nets_is_not_supported():
     chance = {bn: dict.fromkeys([0.1, 0.3, 1.0], 0.1) for bn in ("none", "library", "scratch")}
     summary = lenet_summary(chance, seeds=2)
     summary["final_acc"] = 0.1  # every seed exactly at chance
-    row = verdict({"lenet": summary}, "N2")
+    row = verdict({"lenet_d2l": summary}, "N2")
     assert row["verdict"] == "inconclusive"
     assert "did not learn (0 of 2 seeds)" in row["learned"]
     assert "the comparison needs it to have learned" in row["detail"]
@@ -244,7 +246,7 @@ def test_claims_without_a_sweep_table_have_their_tuned_reading_not_run():
 
 def test_which_claims_have_a_tuned_reading():
     tuned = {c.id for c in CLAIMS if c.tuned is not None}
-    assert {"D1", "D2", "D4", "D5", "B1", "N1"} <= tuned
+    assert {"D1", "D2", "D4", "D5", "B1", "N1", "O1"} <= tuned
     assert CLAIMS_BY_ID["N1"].tuned.source == "grid"
 
 
@@ -258,6 +260,52 @@ def test_n1_tuned_against_no_bn_at_its_own_best_lr():
     assert row["verdict"] == "supported"
     assert row["tuned_verdict"] in ("inconclusive", "contradicted")
     assert row["tuned_lrs"] == "bn none 0.3, bn library 1"
+    assert row["readings_agree"] == "no"
+
+
+def optimizer_sweep(best_lr, speed_at_best, as_run=0.01):
+    """(summary, sweep) of the optimizer family: each (optimizer, BN) cell learns best at
+    ``best_lr[optimizer]``, its speed there ``speed_at_best``, and 10× off that lr it
+    stays at chance (accuracy 0.1, speed 2.3); the summary is the sweep at ``as_run``."""
+
+    def off_best(c):
+        return abs(math.log10(c["lr"] / best_lr[c["optimizer"]])) > 0.5
+
+    def speed(c):
+        return speed_at_best[c["optimizer"], c["bn_layers"]] + (2.3 if off_best(c) else 0.0)
+
+    def accuracy(c):
+        return 0.1 if off_best(c) else 0.85 - 0.1 * speed(c)
+
+    grid = {"optimizer": ["sgd", "nesterov", "adam"], "bn_layers": [0, 1], "act": ["sigmoid"]}
+    extra = {"speed": metric(speed), "final_acc": metric(accuracy, 0.003)}
+    sweep = make_summary("optimizer", grid | {"lr": [0.001, 0.01, 0.1, 1.0]}, lambda c: 1.0,
+                         extra=extra)  # fmt: skip
+    sweep["config_id"] = sweep["optimizer"] + "/" + sweep["bn_layers"].astype(str)
+    sweep = sweep.rename(columns={"lr": "slot_lr"}).assign(lr=as_run)
+    summary = sweep[sweep["slot_lr"] == as_run].drop(columns="slot_lr").reset_index(drop=True)
+    return summary, sweep
+
+
+def test_o1_tuned_reads_each_optimizer_at_its_own_best_lr():
+    # Counter-example to reading O1 at one lr: at 0.01 plain SGD is 10× below its best
+    # lr and stays at chance, so as run O1 cannot be decided; each optimizer at its own
+    # best lr (chosen on validation), Adam + BN is fastest and Adam alone matches SGD + BN.
+    best = {"sgd": 0.1, "nesterov": 0.01, "adam": 0.001}
+    summary, sweep = optimizer_sweep(best, ADAM_BN_FASTEST)
+    out = judge_all({"optimizer": summary}, sweeps={"optimizer": sweep}, stable=False)
+    row = out.set_index("claim").loc["O1"]
+    assert row["verdict"] == "inconclusive"
+    assert "optimizer sgd" in row["learned"] and "did not learn" in row["learned"]
+    assert row["tuned_verdict"] == "supported"
+    assert row["tuned_lrs"] == (
+        "best other (optimizer nesterov/bn_layers 1) 0.01, optimizer adam/bn_layers 1 0.001"
+    )
+    # The equivalence part reads Adam alone and SGD + BN at their own best lrs too.
+    assert (
+        "equivalent within ±0.22: 0.06 [0.04, 0.09], 5 seeds → supported" in (row["tuned_detail"])
+    )
+    assert "bn_layers 1/optimizer sgd did not learn" in row["learned"]
     assert row["readings_agree"] == "no"
 
 

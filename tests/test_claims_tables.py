@@ -112,6 +112,7 @@ def test_partial_tables_of_the_new_families_never_crash():
         "optimizer": optimizer_summary(ADAM_BN_FASTEST),
         "bn_layers": bn_layers_summary(lambda k: -0.2 * k, lambda k: 0.0),
         "lenet": lenet_summary(BN_HELPS_AT_LR_1),
+        "lenet_d2l": lenet_summary(BN_HELPS_AT_LR_1),
         "lr_range": range_summary(lambda c, s: 0.015),
         "lr": LR_FAMILY,
     }  # fmt: skip

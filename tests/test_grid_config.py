@@ -233,3 +233,39 @@ def test_family_overrides_seeds_and_typos_warn():
         {"depthh": {}, "lenet": {}, "my_widths": {}}, ["depth", "lenet"]
     )
     assert len(warnings) == 1 and "did you mean 'depth'" in warnings[0]
+
+
+def test_a_grid_of_a_list_of_grids_may_set_its_own_lr_sweep():
+    """Only the configurations of that grid sweep; the sweep is in their ids (so editing
+    it reruns exactly them), and it is no grid axis of the figures or claims."""
+    from bnstudy.report.sections.methods import lr_sweeps
+    from bnstudy.summary import grid_axes
+
+    block = {
+        "dataset": "poly2",
+        "model": "mlp",
+        "grid": [
+            {"batch_size": [4], "bn": ["none", "pre"]},
+            {"batch_size": [64], "bn": ["none", "pre"], "lr_sweep": [[0.3, 0.1]]},
+        ],
+        "fixed": {"lr": 0.03},
+    }
+    table = expand_family("batch", block).set_index("config_id")
+    assert sorted(table.index) == [
+        "batch_size~4/bn~none",
+        "batch_size~4/bn~pre",
+        "batch_size~64/bn~none/lr_sweep~0.1+0.3",
+        "batch_size~64/bn~pre/lr_sweep~0.1+0.3",
+    ]
+    assert table.loc["batch_size~4/bn~pre", "lr_sweep"] == []
+    assert table.loc["batch_size~64/bn~pre/lr_sweep~0.1+0.3", "lr_sweep"] == [0.1, 0.3]
+    assert sorted(grid_axes(table.reset_index())) == ["batch_size", "bn"]
+    cfg = _config()
+    cfg["families"] = {"batch": block}
+    check_config(cfg, SCHEMA)  # valid as it is
+    assert lr_sweeps(cfg, ["batch"]) == [
+        ("batch", "0.03 (at batch_size 64, bn none/pre)", "0.1, 0.3")
+    ]
+    block["grid"][1]["lr_sweep"] = [[0.1, -1]]
+    with pytest.raises(ConfigError, match=r"families.batch.grid\[1\].lr_sweep\[0\]\[1\] = -1"):
+        check_config(cfg, SCHEMA)

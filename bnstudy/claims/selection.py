@@ -23,8 +23,9 @@ from bnstudy.claims.verdict import Undecidable
 from bnstudy.summary import DERIVED, SUMMARY_METRICS, is_classification
 from bnstudy.sweeps import SLOT_LR
 
-#: Columns of a summary or sweep table that do not describe a configuration.
-NOT_CONFIG = {*SUMMARY_METRICS, *DERIVED, "seed", "config_id", SLOT_LR, LEARNED}
+#: Columns of a summary or sweep table that do not describe a configuration
+#: (``lr_sweep`` says how one is tuned; a family may sweep some configurations only).
+NOT_CONFIG = {*SUMMARY_METRICS, *DERIVED, "seed", "config_id", SLOT_LR, LEARNED, "lr_sweep"}
 
 
 def classifies(df: pd.DataFrame) -> bool:

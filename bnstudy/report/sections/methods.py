@@ -45,17 +45,32 @@ def sign_flip(seed_counts: list[int]) -> dict:
 
 
 def lr_sweeps(config: Mapping, families: list[str]) -> list[tuple[str, str, str]]:
-    """(family, its own lr, the sweep's learning rates) of each family with an lr sweep."""
+    """(family, its own lr, the sweep's learning rates) of each family with an lr sweep:
+    in ``fixed``, or in some of its grids (then the own lr says which configurations)."""
     out = []
     blocks = config.get("families") if isinstance(config, Mapping) else None
     for fam in families:
         block = blocks.get(fam) if isinstance(blocks, Mapping) else None
-        fixed = block.get("fixed") if isinstance(block, Mapping) else None
-        fixed = fixed if isinstance(fixed, Mapping) else {}
-        sweep = fixed.get("lr_sweep")
-        if sweep:
-            own = fmt_param(fixed["lr"]) if "lr" in fixed else "its grid's"
-            out.append((fam, own, ", ".join(fmt_param(float(v)) for v in sorted(sweep))))
+        block = block if isinstance(block, Mapping) else {}
+        fixed = block.get("fixed") if isinstance(block.get("fixed"), Mapping) else {}
+        own = fmt_param(fixed["lr"]) if "lr" in fixed else "its grid's"
+        grids = block.get("grid")
+        grids = grids if isinstance(grids, list) else [grids]
+        for grid in (g for g in grids if isinstance(g, Mapping)):
+            if "lr_sweep" not in grid:
+                continue
+            where = ", ".join(
+                f"{key} {'/'.join(fmt_param(v) for v in values)}"
+                for key, values in sorted(grid.items())
+                if key != "lr_sweep" and isinstance(values, list)
+            )
+            for sweep in grid["lr_sweep"]:
+                lrs = ", ".join(fmt_param(float(v)) for v in sorted(sweep or ()))
+                if lrs:
+                    out.append((fam, f"{own} (at {where})", lrs))
+        if fixed.get("lr_sweep"):
+            lrs = ", ".join(fmt_param(float(v)) for v in sorted(fixed["lr_sweep"]))
+            out.append((fam, own, lrs))
     return out
 
 
