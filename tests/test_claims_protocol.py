@@ -299,7 +299,8 @@ def test_o1_tuned_reads_each_optimizer_at_its_own_best_lr():
     assert "optimizer sgd" in row["learned"] and "did not learn" in row["learned"]
     assert row["tuned_verdict"] == "supported"
     assert row["tuned_lrs"] == (
-        "best other (optimizer nesterov/bn_layers 1) 0.01, optimizer adam/bn_layers 1 0.001"
+        "best other (optimizer nesterov/bn_layers 1) 0.01, optimizer adam/bn_layers 1 0.001, "
+        "optimizer adam/bn_layers 0 0.001, optimizer sgd/bn_layers 1 0.1"
     )
     # The equivalence part reads Adam alone and SGD + BN at their own best lrs too.
     assert (

@@ -283,6 +283,9 @@ def combine(main: Outcome, part: Outcome, role: str, label: str) -> Outcome:
     elif role != "info" and verdict == SUPPORTED and seen != SUPPORTED:
         verdict, why = INCONCLUSIVE, f"not supported by {label}"
     learned = merge_learned(main.learned, part.learned) if role != "info" else main.learned
+    # A deciding part's arms join the claim's, so the tuned lrs of every compared arm show.
+    named = {arm for arm, _ in main.arms}
+    more = tuple(a for a in part.arms if a[0] not in named) if role != "info" else ()
     return main.replace(
         verdict=verdict,
         detail=join_notes(main.detail, note, why),
@@ -290,4 +293,5 @@ def combine(main: Outcome, part: Outcome, role: str, label: str) -> Outcome:
         p_contradict=p_c,
         selected=main.selected + part.selected,
         learned=learned,
+        arms=main.arms + more,
     )

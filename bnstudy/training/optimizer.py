@@ -22,8 +22,10 @@ class StackedOptimizer:
     ``step(lrs)`` takes one lr per seed; a seed with lr 0 is frozen (its state
     too). While every seed shares one lr — the usual case — the update runs in
     place in as few passes over the weights as the rule allows (equal to
-    ``torch.optim``'s up to float rounding); per-seed lrs (plateau schedules,
-    frozen seeds, learning-rate sweeps) take a broadcasting path.
+    ``torch.optim``'s up to float rounding); so does it with per-seed lrs while
+    every seed is live (a learning-rate sweep: each seed's lr broadcast over its
+    weights). A frozen seed (lr 0: diverged, or its plateau schedule done) takes a
+    masked path that leaves it and its state untouched.
     """
 
     def __init__(self, cfg: TrainConfig, params: list[nn.Parameter], seeds: int):
@@ -39,19 +41,31 @@ class StackedOptimizer:
     @torch.no_grad()
     def step(self, lrs: list[float]) -> None:
         shared = lrs[0] if len(set(lrs)) == 1 else None
-        lr = None if shared is not None else torch.tensor(lrs, device=self.params[0].device)
+        # Per-seed lrs with every seed live (a learning-rate sweep): in place too, each
+        # seed's lr broadcast over its weights. A frozen seed takes the masked path.
+        rate = None if shared is not None else torch.tensor(lrs, device=self.params[0].device)
+        rate = None if rate is None else rate.unsqueeze(1)  # (S, 1)
+        every = shared is not None or min(lrs) > 0
         for p, state in zip(self.params, self.state, strict=True):
             w, g = per_seed(p, self.seeds), per_seed(p.grad, self.seeds)
             if self.kind == "adam":
-                self._adam(w, g, state, shared, lr)
+                self._adam(w, g, state, shared, rate, every)
             else:
-                self._sgd(w, g, state, shared, lr)
+                self._sgd(w, g, state, shared, rate, every)
 
-    def _sgd(self, w, g, state, shared, lr) -> None:
-        mu = self.momentum
+    @staticmethod
+    def _descend(w, t, shared, rate, scale: float = 1.0) -> None:
+        """w ← w − lr·scale·t, lr shared (a number) or per seed (``rate``, (S, 1))."""
         if shared is not None:
+            w.add_(t, alpha=-shared * scale)
+        else:
+            w.addcmul_(t, rate, value=-scale)
+
+    def _sgd(self, w, g, state, shared, rate, every) -> None:
+        mu = self.momentum
+        if every:
             if not mu:
-                w.add_(g, alpha=-shared)
+                self._descend(w, g, shared, rate)
                 return
             # buf ← μ·buf + g, then w ← w − lr·(g + μ·buf) (Nesterov) or w − lr·buf: the
             # same update as torch.optim.SGD in fewer passes over the weights, which is
@@ -61,37 +75,43 @@ class StackedOptimizer:
             else:
                 torch.add(g, state["buf"], alpha=mu, out=state["buf"])
             if self.kind == "nesterov":
-                w.add_(g, alpha=-shared).add_(state["buf"], alpha=-shared * mu)
+                self._descend(w, g, shared, rate)
+                self._descend(w, state["buf"], shared, rate, mu)
             else:
-                w.add_(state["buf"], alpha=-shared)
+                self._descend(w, state["buf"], shared, rate)
             return
-        live = (lr > 0).unsqueeze(1)  # (S, 1)
+        live = rate > 0  # (S, 1)
         if mu:
             if "buf" not in state:
                 state["buf"] = g.clone()
             else:
                 state["buf"].copy_(torch.where(live, state["buf"] * mu + g, state["buf"]))
             g = g + mu * state["buf"] if self.kind == "nesterov" else state["buf"]
-        w.sub_(lr.unsqueeze(1) * torch.where(live, g, 0.0))
+        w.sub_(rate * torch.where(live, g, 0.0))
 
-    def _adam(self, w, g, state, shared, lr) -> None:
+    def _adam(self, w, g, state, shared, rate, every) -> None:
         b1, b2 = self.betas
         if "m" not in state:
             state["m"], state["v"] = torch.zeros_like(w), torch.zeros_like(w)
             state["t"] = torch.zeros(self.seeds, 1, device=w.device)
         m, v = state["m"], state["v"]
-        if shared is not None:
+        if every:
             state["t"] += 1
-            t = int(state["t"][0].item())
             m.lerp_(g, 1 - b1)
             v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            denom = (v.sqrt() / (1 - b2**t) ** 0.5).add_(self.eps)
-            w.addcdiv_(m, denom, value=-shared / (1 - b1**t))
+            if shared is not None:
+                t = int(state["t"][0].item())
+                denom = (v.sqrt() / (1 - b2**t) ** 0.5).add_(self.eps)
+                w.addcdiv_(m, denom, value=-shared / (1 - b1**t))
+                return
+            t = state["t"]  # (S, 1): each seed's own step count
+            denom = v.sqrt().div_((1 - b2**t).sqrt()).add_(self.eps)
+            w.addcdiv_(m * (rate / (1 - b1**t)), denom, value=-1.0)
             return
-        live = (lr > 0).unsqueeze(1)
+        live = rate > 0
         state["t"] += live
         m.copy_(torch.where(live, m.lerp(g, 1 - b1), m))
         v.copy_(torch.where(live, v * b2 + (1 - b2) * g * g, v))
         t = state["t"].clamp(min=1)
         denom = v.sqrt() / (1 - b2**t).sqrt() + self.eps
-        w.sub_(torch.where(live, lr.unsqueeze(1) / (1 - b1**t) * m / denom, 0.0))
+        w.sub_(torch.where(live, rate / (1 - b1**t) * m / denom, 0.0))

@@ -8,6 +8,9 @@ rule make_dataset:
         "logs/make_dataset/{dataset}.log",
     benchmark:
         "results/benchmarks/make_dataset/{dataset}.tsv"
+    # Before every training (run_priority tops at 3): the long image trainings wait
+    # for their dataset, and should not wait behind the many short regression jobs.
+    priority: 4
     conda:
         "../../envs/bnstudy.yaml"
     params:
