@@ -53,6 +53,7 @@ def smoke_summaries():
         "bn_layers": {"bn_layers": [0, 1, 4], "act": ["sigmoid"]},
         "image_batch": {"batch_size": [64, 256], "bn_layers": [0, 1]},
         "lenet": {"bn": ["none", "library", "scratch"], "lr": [1.0]},
+        "lenet_d2l": {"bn": ["none", "library", "scratch"], "lr": [1.0]},
         "lr_range": {"bn": ["none", "pre"], "depth": [3]},
     }
     rng = np.random.default_rng(3)
@@ -132,6 +133,7 @@ def test_judging_from_csv_files_gives_the_same_verdicts(tmp_path):
         "image_batch": image_batch(-0.1, 0.5),
         "optimizer": optimizer_summary(ADAM_BN_FASTEST),
         "lenet": lenet_summary(BN_HELPS_AT_LR_1),
+        "lenet_d2l": lenet_summary(BN_HELPS_AT_LR_1),
         "lr_range": range_summary(lambda c, s: 0.015),
         "lr": LR_FAMILY,
     }  # fmt: skip

@@ -15,9 +15,11 @@ which an arm's own best learning rate is chosen on validation data.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import platform
+import signal
 import time
 from typing import TYPE_CHECKING
 
@@ -195,11 +197,28 @@ def run_job(
     }
     own = [r for r in runs if r.lr == cfg.lr]
     swept = [(r.lr, *row) for r in runs if r.lr != cfg.lr for row in r.rows]
-    io.write_rows(outputs["metrics"], METRICS_COLUMNS, [row for r in own for row in r.rows])
-    io.write_rows(outputs["timing"], TIMING_COLUMNS, [t for r in own for t in r.times])
-    if "sweep" in outputs:
-        io.write_rows(outputs["sweep"], SWEEP_COLUMNS, swept)
-    # What was written, so that a later change to these files is caught (bnstudy.audit).
-    data_files = {name: path for name, path in outputs.items() if name != "resolved"}
-    resolved[RECORD_KEY] = record_outputs(data_files)
-    io.write_json(outputs["resolved"], resolved)
+    with interrupts_deferred():  # all four outputs, or (interrupted before) none
+        io.write_rows(outputs["metrics"], METRICS_COLUMNS, [row for r in own for row in r.rows])
+        io.write_rows(outputs["timing"], TIMING_COLUMNS, [t for r in own for t in r.times])
+        if "sweep" in outputs:
+            io.write_rows(outputs["sweep"], SWEEP_COLUMNS, swept)
+        # What was written, so that a later change to these files is caught (bnstudy.audit).
+        data_files = {name: path for name, path in outputs.items() if name != "resolved"}
+        resolved[RECORD_KEY] = record_outputs(data_files)
+        io.write_json(outputs["resolved"], resolved)
+
+
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Ctrl-C (SIGINT) and SIGTERM wait until the block is done, then take effect.
+
+    Each output is written atomically, but a Ctrl-C between two of them left a run
+    folder with a metrics.csv and no config.json; deferred, the job writes all of
+    them, then stops as interrupted (Snakemake still marks it incomplete).
+    """
+    deferred = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, deferred)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
